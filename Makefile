@@ -1,0 +1,45 @@
+# ocpp-bridge: the two set-up commands are `make run` and `make test`.
+SWIFT ?= swift
+PYTHON ?= python3
+DEB_PACKAGES := libsqlite3-dev liblua5.4-dev sqlite3 python3-venv
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+VENV := .venv
+
+.PHONY: deps venv build release run test test-swift test-interop generate clean
+
+# Install the Debian packages the build and the tests need, only those missing.
+deps:
+	@missing=""; for p in $(DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then echo "installing Debian packages:$$missing"; \
+	  $(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q $$missing; fi
+
+# The Python venv with the interop peer (PyPI `ocpp`, `websockets`, pytest).
+venv: $(VENV)/.installed
+$(VENV)/.installed: requirements-interop.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q -r requirements-interop.txt
+	touch $@
+
+build: deps
+	$(SWIFT) build
+
+release: deps
+	$(SWIFT) build -c release --product ocpp-bridge
+
+# Run the bridge on its embedded defaults: OCPP on 0.0.0.0:9000, REST API on 127.0.0.1:8080, ./data/bridge.sqlite.
+run: release
+	mkdir -p data
+	$$($(SWIFT) build -c release --show-bin-path)/ocpp-bridge serve --db data/bridge.sqlite
+
+test: deps venv
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+	$(MAKE) test-interop
+
+test-interop: venv
+	$(SWIFT) build --product ocpp-bridge
+	OCPP_BRIDGE_BIN=$$($(SWIFT) build --show-bin-path)/ocpp-bridge $(VENV)/bin/pytest -q Tests/interop
+
+# Regenerate the committed OCPP 1.6 payload types from the official JSON schemas shipped by PyPI `ocpp`.
+generate: venv
+	$(VENV)/bin/python tools/generate-ocpp16.py

@@ -1,0 +1,1 @@
+// The BridgeHTTP module; see docs/architecture.md.

@@ -1,0 +1,1 @@
+// The OCPP16 module; see docs/architecture.md.

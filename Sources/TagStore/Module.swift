@@ -1,0 +1,1 @@
+// The TagStore module; see docs/architecture.md.
