@@ -1,1 +1,0 @@
-// The TagStore module; see docs/architecture.md.

@@ -1,0 +1,111 @@
+import Foundation
+import GRDB
+
+/// SQL and row decoding for the `tags` and `tag_changes` tables.
+enum TagRows {
+    static let selectTags = "SELECT name, value, type, quality, updated_at, unit, access FROM tags"
+
+    /// Inserts or updates a tag, touching an existing row only when something changes or
+    /// `updated_at` must move; the triggers decide whether the change log gets a row.
+    static let upsert = """
+        INSERT INTO tags (name, value, type, quality, updated_at, unit, access)
+        VALUES (?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT (name) DO UPDATE SET
+            value = excluded.value,
+            type = excluded.type,
+            quality = excluded.quality,
+            updated_at = excluded.updated_at,
+            unit = coalesce(excluded.unit, tags.unit),
+            access = excluded.access
+        WHERE tags.value IS NOT excluded.value
+            OR tags.type IS NOT excluded.type
+            OR tags.quality IS NOT excluded.quality
+            OR tags.updated_at IS NOT excluded.updated_at
+            OR (excluded.unit IS NOT NULL AND tags.unit IS NOT excluded.unit)
+            OR tags.access IS NOT excluded.access
+        """
+
+    static let selectChanges = """
+        SELECT seq, name, value, type, quality, updated_at FROM tag_changes
+        WHERE seq > ? ORDER BY seq LIMIT ?
+        """
+
+    /// Deletes all but the newest `?` rows of the change log.
+    static let trimChanges = """
+        DELETE FROM tag_changes
+        WHERE seq <= (SELECT seq FROM tag_changes ORDER BY seq DESC LIMIT 1 OFFSET ?)
+        """
+
+    /// Writes one tag with the cached upsert statement.
+    static func upsert(_ write: TagWrite, in db: Database) throws {
+        let statement = try db.cachedStatement(sql: upsert)
+        let arguments: [DatabaseValue] = [
+            write.name.databaseValue,
+            write.value.databaseValue,
+            write.value.typeName.databaseValue,
+            write.quality.rawValue.databaseValue,
+            Timestamp.format(write.timestamp).databaseValue,
+            write.unit?.databaseValue ?? .null,
+            write.access.rawValue.databaseValue,
+        ]
+        try statement.execute(arguments: StatementArguments(arguments))
+    }
+
+    /// Every tag, keyed by name.
+    static func fetchAll(_ db: Database) throws -> [String: Tag] {
+        var tags: [String: Tag] = [:]
+        for row in try Row.fetchAll(db, sql: selectTags) {
+            let tag = try tag(from: row)
+            tags[tag.name] = tag
+        }
+        return tags
+    }
+
+    /// The current rows of the named tags; a name without a row maps to nil (deleted).
+    static func fetch(_ db: Database, names: Set<String>) throws -> [String: Tag?] {
+        let statement = try db.cachedStatement(sql: selectTags + " WHERE name = ?")
+        var tags: [String: Tag?] = [:]
+        for name in names {
+            tags[name] = try Row.fetchOne(statement, arguments: [name]).map(tag(from:))
+        }
+        return tags
+    }
+
+    /// Change-log rows with `seq > seq`, oldest first.
+    static func changes(_ db: Database, after seq: Int64, limit: Int = -1) throws -> [TagChange] {
+        let statement = try db.cachedStatement(sql: selectChanges)
+        return try Row.fetchAll(statement, arguments: [seq, limit]).map { row in
+            let type: String? = try row.decode(atIndex: 3)
+            return TagChange(
+                seq: try row.decode(atIndex: 0),
+                name: try row.decode(atIndex: 1),
+                value: TagValue(databaseValue: try row.decode(atIndex: 2), typeName: type),
+                quality: TagQuality(rawValue: try row.decode(String?.self, atIndex: 4) ?? "good"),
+                updatedAt: date(try row.decode(atIndex: 5))
+            )
+        }
+    }
+
+    /// The highest seq ever allocated in the change log (0 if none), which survives trimming.
+    static func lastSeq(_ db: Database) throws -> Int64 {
+        try Int64.fetchOne(db, sql: "SELECT seq FROM sqlite_sequence WHERE name = 'tag_changes'") ?? 0
+    }
+
+    private static func tag(from row: Row) throws -> Tag {
+        let type: String? = try row.decode(atIndex: 2)
+        let access: String? = try row.decode(atIndex: 6)
+        return Tag(
+            name: try row.decode(atIndex: 0),
+            value: TagValue(databaseValue: try row.decode(atIndex: 1), typeName: type),
+            quality: TagQuality(rawValue: try row.decode(String?.self, atIndex: 3) ?? "good"),
+            updatedAt: date(try row.decode(atIndex: 4)),
+            unit: try row.decode(atIndex: 5),
+            access: access.flatMap(TagAccess.init(rawValue:)) ?? .readWrite
+        )
+    }
+
+    /// A stored time; a missing or malformed one (written by another process) reads as the epoch.
+    static func date(_ text: String?) -> Date {
+        text.flatMap(Timestamp.parse) ?? Date(timeIntervalSince1970: 0)
+    }
+}

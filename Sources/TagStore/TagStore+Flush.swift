@@ -1,0 +1,169 @@
+import GRDB
+import Logging
+
+// The write path (batched commits) and the external-change poller. Both run on GRDB's writer
+// queue, one at a time, which keeps the change feed in seq order without another lock.
+extension TagStore {
+    /// Commits every queued write now and returns once the commit is done.
+    public func flush() async throws {
+        try checkOpen("flush")
+        try await commitQueued()
+    }
+
+    /// Commits the queue (if any) on the writer queue, which also waits for commits in progress.
+    func commitQueued() async throws {
+        try await storage("flush") {
+            try await pool.writeWithoutTransaction { db in try self.commitPending(db) }
+        }
+    }
+
+    /// Drains the queue and commits it in one transaction; on failure puts it back in front.
+    ///
+    /// Runs on the writer queue: change-log rows other processes committed before this
+    /// transaction are read first (and folded into the mirror), then ours, so subscribers get
+    /// every row once, in seq order.
+    private func commitPending(_ db: Database) throws {
+        let batch = state.withLock { state in
+            defer { state.pending.removeAll(keepingCapacity: true) }
+            return state.pending
+        }
+        guard !batch.isEmpty else { return }
+        var external: [TagChange] = []
+        var own: [TagChange] = []
+        var externalTags: [String: Tag?] = [:]
+        do {
+            try db.inTransaction(.immediate) {
+                let delivered = state.withLock { $0.deliveredSeq }
+                external = try TagRows.changes(db, after: delivered)
+                for write in batch {
+                    try TagRows.upsert(write, in: db)
+                }
+                own = try TagRows.changes(db, after: external.last?.seq ?? delivered)
+                if !external.isEmpty {
+                    // Read after our upserts: the rows as they stand once this commits.
+                    externalTags = try TagRows.fetch(db, names: Set(external.map(\.name)))
+                }
+                return .commit
+            }
+        } catch {
+            state.withLock { $0.pending.insert(contentsOf: batch, at: 0) }
+            throw error
+        }
+        publish(external + own, externalTags: externalTags, flushedWrites: batch.count)
+        trimIfDue(db)
+    }
+
+    /// Flushes from the background task; on failure logs, backs off and tries again.
+    func backgroundFlush() async {
+        do {
+            try await commitQueued()
+            state.withLock { $0.consecutiveFlushFailures = 0 }
+        } catch {
+            let failures = state.withLock { state in
+                state.consecutiveFlushFailures += 1
+                return state.consecutiveFlushFailures
+            }
+            logger.info(
+                "tag flush failed, will retry",
+                metadata: ["tagstore.error": "\(error)", "tagstore.failures": "\(failures)"])
+            try? await Task.sleep(for: .milliseconds(min(100 * failures, 2_000)))
+            flushSignal.yield()
+        }
+    }
+
+    /// Polls for changes by other processes from the background task.
+    func backgroundPoll() async {
+        do {
+            try await pool.writeWithoutTransaction { db in try self.pollExternal(db) }
+        } catch {
+            logger.debug("external change poll failed", metadata: ["tagstore.error": "\(error)"])
+        }
+    }
+
+    /// Delivers change-log rows committed by other processes and folds them into the mirror.
+    ///
+    /// Runs on the writer connection, whose `PRAGMA data_version` changes only when another
+    /// connection commits, so an idle poll costs one pragma.
+    private func pollExternal(_ db: Database) throws {
+        let version = try Int64.fetchOne(db, sql: "PRAGMA data_version") ?? 0
+        let changed = state.withLock { state in
+            defer { state.dataVersion = version }
+            return state.dataVersion != version
+        }
+        if changed {
+            var changes: [TagChange] = []
+            var tags: [String: Tag?] = [:]
+            try db.inTransaction(.deferred) {
+                changes = try TagRows.changes(db, after: state.withLock { $0.deliveredSeq })
+                if !changes.isEmpty {
+                    tags = try TagRows.fetch(db, names: Set(changes.map(\.name)))
+                }
+                return .commit
+            }
+            publish(changes, externalTags: tags, flushedWrites: 0)
+        }
+        trimIfDue(db)
+    }
+
+    /// Updates the mirror from rows other processes wrote, advances the feed, notifies subscribers.
+    ///
+    /// A tag with a queued write keeps its mirror value: that write is newer and will overwrite
+    /// the row when it commits.
+    private func publish(_ changes: [TagChange], externalTags: [String: Tag?], flushedWrites: Int) {
+        let subscribers = state.withLock { state -> [AsyncStream<[TagChange]>.Continuation] in
+            if !externalTags.isEmpty {
+                let queued = Set(state.pending.map(\.name))
+                for (name, tag) in externalTags where !queued.contains(name) {
+                    state.tags[name] = tag
+                }
+            }
+            if let last = changes.last, last.seq > state.deliveredSeq {
+                state.deliveredSeq = last.seq
+            }
+            state.rowsSinceTrim += changes.count
+            if flushedWrites > 0 {
+                state.flushCount += 1
+                state.flushedWriteCount += flushedWrites
+                state.largestFlush = max(state.largestFlush, flushedWrites)
+            }
+            return changes.isEmpty ? [] : Array(state.subscribers.values)
+        }
+        for subscriber in subscribers {
+            subscriber.yield(changes)
+        }
+    }
+
+    /// Trims the change log once a tenth of the retention has been added since the last trim.
+    private func trimIfDue(_ db: Database) {
+        let retention = max(configuration.changeRetention, 0)
+        let due = state.withLock { $0.rowsSinceTrim >= max(retention / 10, 1) }
+        guard due else { return }
+        do {
+            try db.execute(sql: TagRows.trimChanges, arguments: [retention])
+            state.withLock { $0.rowsSinceTrim = 0 }
+        } catch {
+            logger.info("change log trim failed", metadata: ["tagstore.error": "\(error)"])
+        }
+    }
+
+    /// Deletes all but the newest ``TagStoreConfiguration/changeRetention`` change-log rows now.
+    public func trimChanges() async throws {
+        try checkOpen("trimChanges")
+        let retention = max(configuration.changeRetention, 0)
+        try await storage("trimChanges") {
+            try await pool.writeWithoutTransaction { db in
+                try db.execute(sql: TagRows.trimChanges, arguments: [retention])
+                self.state.withLock { $0.rowsSinceTrim = 0 }
+            }
+        }
+    }
+
+    /// How many transactions committed tag writes (for tests and metrics).
+    package var flushCount: Int { state.withLock { $0.flushCount } }
+
+    /// How many tag writes were committed in all (for tests and metrics).
+    package var flushedWriteCount: Int { state.withLock { $0.flushedWriteCount } }
+
+    /// The most writes committed in one transaction (for tests and metrics).
+    package var largestFlush: Int { state.withLock { $0.largestFlush } }
+}
