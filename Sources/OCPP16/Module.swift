@@ -1,1 +1,0 @@
-// The OCPP16 module; see docs/architecture.md.
