@@ -88,3 +88,10 @@ public struct RPCError: RPCErrorConvertible, Sendable, Hashable, CustomStringCon
 
     public var description: String { "\(code.rawValue): \(errorDescription)" }
 }
+
+extension RPCError {
+    /// The CALLERROR that `error` becomes for a peer speaking `version`.
+    public init(_ error: some RPCErrorConvertible, version: OCPPVersion) {
+        self.init(error.errorCode(for: version), error.errorDescription, details: error.errorDetails)
+    }
+}

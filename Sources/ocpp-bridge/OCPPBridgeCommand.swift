@@ -2,6 +2,9 @@ import ArgumentParser
 
 @main
 struct OCPPBridgeCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "ocpp-bridge")
-    func run() async throws {}
+    static let configuration = CommandConfiguration(
+        commandName: "ocpp-bridge",
+        abstract: "An OCPP-J bridge for SCADA: charge points in, SQLite tags and a REST API out.",
+        subcommands: [Serve.self],
+        defaultSubcommand: Serve.self)
 }

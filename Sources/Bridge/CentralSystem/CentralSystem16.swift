@@ -1,0 +1,202 @@
+import Foundation
+import Logging
+import OCPP16
+import OCPPRPC
+import TagStore
+
+/// The bridge as the Central System of OCPP 1.6 charge points: validates every CALL, answers it locally or
+/// through the tag handshake, stores transactions durably before answering, and maps every message to tags.
+public final class CentralSystem16: IncomingCallHandler {
+    let tags: TagService
+    let mapping: TagMapping
+    let registry: ChargePointRegistry
+    let configuration: BridgeConfiguration
+    let handshake: DecisionHandshake
+    let logger: Logger
+
+    public init(
+        tags: TagService, mapping: TagMapping, registry: ChargePointRegistry, configuration: BridgeConfiguration,
+        logger: Logger
+    ) {
+        self.tags = tags
+        self.mapping = mapping
+        self.registry = registry
+        self.configuration = configuration
+        self.handshake = DecisionHandshake(tags: tags, timeout: configuration.decisionTimeout, logger: logger)
+        self.logger = logger
+    }
+
+    public func handle(
+        action: String, payload: JSONValue, session: ChargePointSession
+    ) async -> Result<JSONValue, RPCError> {
+        let cp = session.chargePointId
+        let now = Date()
+        registry.touch(cp, at: now)
+        guard let descriptor = OCPP16Actions.descriptor(for: action) else {
+            return .failure(RPCError(.notImplemented, "unknown action '\(action)'"))
+        }
+        guard descriptor.initiator.chargePointMaySend else {
+            return .failure(RPCError(.notSupported, "\(action) is sent by the Central System, not by a charge point"))
+        }
+        do {
+            try descriptor.validateRequest(payload)
+        } catch {
+            return .failure(RPCError(error, version: .v16))
+        }
+        var extra: [String: JSONValue] = [:]
+        let response: JSONValue
+        do {
+            response = try await answer(action: action, payload: payload, chargePoint: cp, now: now, extra: &extra)
+        } catch {
+            logger.error(
+                "could not answer a CALL",
+                metadata: ["ocpp.chargePointId": .string(cp), "ocpp.action": .string(action), "error": .string("\(error)")])
+            return .failure(RPCError(.internalError, "the bridge could not process \(action)"))
+        }
+        let context = MappingContext(chargePointId: cp, now: now, request: payload, response: response, extra: extra)
+        var writes = mapping.tags(for: action, version: .v16, context: context).map { TagWrite(mapped: $0, timestamp: now) }
+        writes.append(TagWrite(name: "\(cp).LastSeen", value: .string(OCPPDateTime.format(now)), timestamp: now))
+        tags.write(writes)
+        return .success(response)
+    }
+
+    private func answer(
+        action: String, payload: JSONValue, chargePoint cp: String, now: Date, extra: inout [String: JSONValue]
+    ) async throws -> JSONValue {
+        let route = configuration.routing.route(for: action)
+        switch action {
+        case "BootNotification":
+            return [
+                "status": "Accepted", "currentTime": .string(OCPPDateTime.format(now)),
+                "interval": .int(Int64(configuration.heartbeatInterval)),
+            ]
+        case "Heartbeat":
+            return ["currentTime": .string(OCPPDateTime.format(now))]
+        case "Authorize":
+            let status = await decide(.authorize, route: route, chargePoint: cp, fields: [
+                ("IdTag", .string(payload["idTag"]?.stringValue ?? ""))
+            ]).status
+            return ["idTagInfo": ["status": .string(status)]]
+        case "StartTransaction":
+            return try await startTransaction(payload, route: route, chargePoint: cp, extra: &extra)
+        case "StopTransaction":
+            return try await stopTransaction(payload, route: route, chargePoint: cp, extra: &extra)
+        case "DataTransfer":
+            let decision = await decide(.dataTransfer, route: route, chargePoint: cp, fields: [
+                ("VendorId", .string(payload["vendorId"]?.stringValue ?? "")),
+                ("MessageId", .string(payload["messageId"]?.stringValue ?? "")),
+                ("Data", .string(payload["data"]?.stringValue ?? "")),
+            ])
+            var answer: [String: JSONValue] = ["status": .string(decision.status)]
+            if let data = decision.data?.textValue, !data.isEmpty { answer["data"] = .string(data) }
+            return .object(answer)
+        default:
+            // StatusNotification, MeterValues, DiagnosticsStatusNotification, FirmwareStatusNotification:
+            // acknowledged; their content goes to the tags.
+            return [:]
+        }
+    }
+
+    private func startTransaction(
+        _ payload: JSONValue, route: Route, chargePoint cp: String, extra: inout [String: JSONValue]
+    ) async throws -> JSONValue {
+        let request = try StartTransactionRequest(json: payload)
+        let decision = await decide(.startTransaction, route: route, chargePoint: cp, fields: [
+            ("IdTag", .string(request.idTag)), ("ConnectorId", .int(Int64(request.connectorId))),
+            ("MeterStart", .int(Int64(request.meterStart))),
+        ])
+        let record = try await tags.store.startTransaction(
+            TransactionStart(
+                chargePoint: cp, connectorId: request.connectorId, idTag: request.idTag,
+                meterStart: Int64(request.meterStart), timestamp: request.timestamp))
+        extra["transactionId"] = .int(record.id)
+        return ["transactionId": .int(record.id), "idTagInfo": ["status": .string(decision.status)]]
+    }
+
+    private func stopTransaction(
+        _ payload: JSONValue, route: Route, chargePoint cp: String, extra: inout [String: JSONValue]
+    ) async throws -> JSONValue {
+        let request = try StopTransactionRequest(json: payload)
+        let known = try await tags.store.transaction(id: Int64(request.transactionId))
+        if let known { extra["connectorId"] = .int(Int64(known.connectorId)) }
+        if known == nil || known?.chargePoint != cp {
+            logger.warning(
+                "StopTransaction for a transaction the bridge does not know",
+                metadata: ["ocpp.chargePointId": .string(cp), "ocpp.transactionId": .stringConvertible(request.transactionId)])
+        }
+        let decision = await decide(.stopTransaction, route: route, chargePoint: cp, fields: [
+            ("TransactionId", .int(Int64(request.transactionId))), ("IdTag", .string(request.idTag ?? "")),
+            ("MeterStop", .int(Int64(request.meterStop))), ("Reason", .string(request.reason?.rawValue ?? "Local")),
+        ])
+        _ = try await tags.store.stopTransaction(
+            TransactionStop(
+                transactionId: Int64(request.transactionId), idTag: request.idTag, meterStop: Int64(request.meterStop),
+                timestamp: request.timestamp, reason: request.reason?.rawValue ?? "Local",
+                transactionData: payload["transactionData"]?.jsonText))
+        // idTagInfo answers the idTag; a StopTransaction without one gets none.
+        guard request.idTag != nil else { return [:] }
+        return ["idTagInfo": ["status": .string(decision.status)]]
+    }
+
+    private func decide(
+        _ kind: DecisionHandshake.Kind, route: Route, chargePoint cp: String, fields: [(String, TagValue)]
+    ) async -> DecisionHandshake.Decision {
+        switch route {
+        case .tags, .forward:
+            var kind = kind
+            let defaults = configuration.decisionDefaults
+            switch kind.name {
+            case "Authorize": kind.defaultStatus = defaults.authorize
+            case "StartTransaction": kind.defaultStatus = defaults.startTransaction
+            case "StopTransaction": kind.defaultStatus = defaults.stopTransaction
+            default: kind.defaultStatus = defaults.dataTransfer
+            }
+            return await handshake.decide(chargePoint: cp, kind: kind, fields: fields)
+        case .local:
+            // Answered by the bridge alone: everything is accepted.
+            return DecisionHandshake.Decision(status: "Accepted", data: nil, timedOut: false)
+        }
+    }
+}
+
+extension DecisionHandshake.Kind {
+    static let authorizationStatuses: Set<String> = ["Accepted", "Blocked", "Expired", "Invalid", "ConcurrentTx"]
+    static var authorize: Self { Self(name: "Authorize", allowed: authorizationStatuses, defaultStatus: "Invalid") }
+    static var startTransaction: Self { Self(name: "StartTransaction", allowed: authorizationStatuses, defaultStatus: "Invalid") }
+    static var stopTransaction: Self { Self(name: "StopTransaction", allowed: authorizationStatuses, defaultStatus: "Accepted") }
+    static var dataTransfer: Self {
+        Self(name: "DataTransfer", allowed: ["Accepted", "Rejected", "UnknownMessageId", "UnknownVendorId"], defaultStatus: "UnknownVendorId")
+    }
+}
+
+extension TagWrite {
+    /// A tag write from a mapping rule's output.
+    init(mapped: MappedTag, timestamp: Date) {
+        self.init(name: mapped.name, value: TagValue(json: mapped.value), unit: mapped.unit, timestamp: timestamp)
+    }
+}
+
+extension TagValue {
+    /// A scalar JSON value as a tag value; arrays and objects become their JSON text.
+    public init(json: JSONValue) {
+        switch json {
+        case .null: self = .null
+        case .bool(let b): self = .bool(b)
+        case .int(let i): self = .int(i)
+        case .double(let d): self = .double(d)
+        case .string(let s): self = .string(s)
+        case .array, .object: self = .string(json.jsonText)
+        }
+    }
+
+    /// The tag value as JSON.
+    public var json: JSONValue {
+        switch self {
+        case .null: return .null
+        case .bool(let b): return .bool(b)
+        case .int(let i): return .int(i)
+        case .double(let d): return .double(d)
+        case .string(let s): return .string(s)
+        }
+    }
+}

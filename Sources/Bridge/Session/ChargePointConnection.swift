@@ -1,0 +1,24 @@
+import OCPPRPC
+
+/// Why the bridge closes a charge point's WebSocket.
+public enum SessionCloseReason: Sendable, Hashable {
+    /// A newer connection with the same charge point id took over.
+    case replaced
+    /// The bridge is shutting down.
+    case shutdown
+    /// The peer broke the protocol beyond repair.
+    case protocolError(String)
+}
+
+/// The socket side of a session: the WebSocket layer implements it; tests implement it in memory.
+public protocol ChargePointConnection: Sendable {
+    /// Queues one text frame for sending; never blocks.
+    func send(_ text: String)
+    /// Closes the connection.
+    func close(_ reason: SessionCloseReason)
+}
+
+/// Answers the CALLs a charge point sends: a CALLRESULT payload, or an error that becomes a CALLERROR.
+public protocol IncomingCallHandler: Sendable {
+    func handle(action: String, payload: JSONValue, session: ChargePointSession) async -> Result<JSONValue, RPCError>
+}

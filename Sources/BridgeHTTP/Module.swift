@@ -1,1 +1,0 @@
-// The BridgeHTTP module; see docs/architecture.md.

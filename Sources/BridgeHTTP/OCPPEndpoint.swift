@@ -1,0 +1,149 @@
+import Bridge
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdWebSocket
+import Logging
+import NIOCore
+import NIOWebSocket
+import OCPPRPC
+
+/// The OCPP-J WebSocket listener: `ws://HOST:PORT/ocpp/{chargePointId}`.
+public struct OCPPEndpoint: Sendable {
+    /// Listener settings.
+    public struct Configuration: Sendable {
+        public var host = "0.0.0.0"
+        public var port = 9000
+        /// The WebSocket ping interval; a peer that stops answering pings is closed.
+        public var pingInterval: Duration = .seconds(60)
+        /// The largest WebSocket message accepted.
+        public var maxMessageSize = 1 << 20
+        public init() {}
+    }
+
+    let bridge: Bridge
+    let configuration: Configuration
+    let logger: Logger
+
+    public init(bridge: Bridge, configuration: Configuration, logger: Logger) {
+        self.bridge = bridge
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    /// The Hummingbird application serving the endpoint; `onRunning` receives the bound address.
+    public func application(onRunning: @escaping @Sendable (String) async -> Void = { _ in }) -> some ApplicationProtocol {
+        let router = Router()
+        router.get("/health") { _, _ in "ok" }
+        let wsConfiguration = HTTP1WebSocketUpgradeChannel.Configuration(
+            http1: .init(),
+            ws: WebSocketServerConfiguration(
+                maxFrameSize: configuration.maxMessageSize,
+                autoPing: .enabled(timePeriod: configuration.pingInterval),
+                closeTimeout: .seconds(10)))
+        let bridge = self.bridge
+        let maxMessageSize = configuration.maxMessageSize
+        let shouldUpgrade: @Sendable (HTTPRequest, any Channel, Logger) throws -> ShouldUpgradeResult<
+            WebSocketDataHandler<HTTP1WebSocketUpgradeChannel.Context>
+        > = { request, _, logger in
+            guard let id = chargePointId(fromPath: request.path ?? "") else {
+                logger.warning("refused an upgrade without a charge point id", metadata: ["http.path": .string(request.path ?? "")])
+                return .dontUpgrade
+            }
+            let offered = request.headerFields[values: .secWebSocketProtocol]
+            switch SubprotocolChoice.negotiate(
+                offered: offered, supported: bridge.supportedProtocols, fallback: bridge.configuration.fallbackProtocol)
+            {
+            case .offered(let version):
+                return .upgrade([.secWebSocketProtocol: version.subprotocol]) { inbound, outbound, context in
+                    await Self.serve(id: id, version: version, bridge: bridge, inbound: inbound, outbound: outbound, maxMessageSize: maxMessageSize, logger: context.logger)
+                }
+            case .fallback(let version):
+                logger.notice(
+                    "charge point offered no subprotocol, using the fallback",
+                    metadata: ["ocpp.chargePointId": .string(id), "ocpp.protocol": .string(version.rawValue)])
+                return .upgrade([:]) { inbound, outbound, context in
+                    await Self.serve(id: id, version: version, bridge: bridge, inbound: inbound, outbound: outbound, maxMessageSize: maxMessageSize, logger: context.logger)
+                }
+            case .unsupported(let tokens):
+                logger.warning(
+                    "charge point offered no supported subprotocol; closing",
+                    metadata: ["ocpp.chargePointId": .string(id), "ocpp.offered": .string(tokens.joined(separator: ","))])
+                return .upgrade([:]) { _, outbound, _ in
+                    try? await outbound.close(.protocolError, reason: "unsupported subprotocol")
+                }
+            }
+        }
+        return Application(
+            router: router,
+            server: .http1WebSocketUpgrade(configuration: wsConfiguration, shouldUpgrade: shouldUpgrade),
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "ocpp-bridge"),
+            onServerRunning: { channel in await onRunning(Self.describe(channel.localAddress)) },
+            logger: logger)
+    }
+
+    static func serve(
+        id: String, version: OCPPVersion, bridge: Bridge, inbound: WebSocketInboundStream,
+        outbound: WebSocketOutboundWriter, maxMessageSize: Int, logger: Logger
+    ) async {
+        let (frames, continuation) = AsyncStream<OutboundFrame>.makeStream()
+        let session = await bridge.connect(
+            chargePointId: id, version: version, connection: StreamConnection(continuation: continuation))
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for await frame in frames {
+                    switch frame {
+                    case .text(let text):
+                        do { try await outbound.write(.text(text)) } catch { return }
+                    case .close(let code, let reason):
+                        try? await outbound.close(code, reason: reason)
+                        return
+                    }
+                }
+            }
+            do {
+                for try await message in inbound.messages(maxSize: maxMessageSize) {
+                    switch message {
+                    case .text(let text):
+                        await session.receive(text.utf8)
+                    case .binary:
+                        logger.warning("ignored a binary frame: OCPP-J uses text frames", metadata: ["ocpp.chargePointId": .string(id)])
+                    }
+                }
+            } catch {
+                logger.info("connection ended with an error", metadata: ["ocpp.chargePointId": .string(id), "error": .string("\(error)")])
+            }
+            continuation.finish()
+            group.cancelAll()
+        }
+        await bridge.disconnected(session)
+    }
+
+    static func describe(_ address: SocketAddress?) -> String {
+        guard let address else { return "?" }
+        return "\(address.ipAddress ?? "?"):\(address.port ?? 0)"
+    }
+}
+
+enum OutboundFrame: Sendable {
+    case text(String)
+    case close(WebSocketErrorCode, String?)
+}
+
+/// A session's connection: frames go into a stream that the WebSocket writer task drains.
+struct StreamConnection: ChargePointConnection {
+    let continuation: AsyncStream<OutboundFrame>.Continuation
+
+    func send(_ text: String) {
+        continuation.yield(.text(text))
+    }
+
+    func close(_ reason: SessionCloseReason) {
+        switch reason {
+        case .replaced: continuation.yield(.close(.normalClosure, "replaced by a new connection"))
+        case .shutdown: continuation.yield(.close(.goingAway, "the bridge is shutting down"))
+        case .protocolError(let why): continuation.yield(.close(.protocolError, why))
+        }
+        continuation.finish()
+    }
+}

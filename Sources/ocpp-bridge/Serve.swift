@@ -1,0 +1,94 @@
+import ArgumentParser
+import Bridge
+import BridgeHTTP
+import Foundation
+import Logging
+import OCPPRPC
+import ServiceLifecycle
+import TagStore
+
+/// `ocpp-bridge serve`: runs everything, on defaults that serve on a fresh machine.
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the bridge: the OCPP endpoint, the tag database and the REST API.")
+
+    @Option(help: "The address charge points connect to.") var ocppHost: String?
+    @Option(help: "The OCPP port (0 picks a free one).") var ocppPort: Int?
+    @Option(help: "The REST API address (keep it on loopback unless it is protected).") var apiHost: String?
+    @Option(help: "The REST API port (0 picks a free one).") var apiPort: Int?
+    @Option(help: "The SQLite tag database file, created and migrated on start.") var db: String?
+    @Option(help: "The folder of tag mapping files.") var mappings: String?
+    @Option(help: "A YAML configuration file; flags override it.") var config: String?
+    @Option(help: "The log level: trace, debug, info, notice, warning, error, critical.") var logLevel: String?
+
+    func run() async throws {
+        var settings = Settings()
+        if let config {
+            do {
+                settings = try Settings.load(path: config)
+            } catch {
+                throw ValidationError("\(error)")
+            }
+        }
+        if let ocppHost { settings.ocpp.host = ocppHost }
+        if let ocppPort { settings.ocpp.port = ocppPort }
+        if let apiHost { settings.api.host = apiHost }
+        if let apiPort { settings.api.port = apiPort }
+        if let db { settings.database = db }
+        if let mappings { settings.mappings = mappings }
+        if let logLevel { settings.logLevel = logLevel }
+        for (name, port) in [("--ocpp-port", settings.ocpp.port), ("--api-port", settings.api.port)] where !(0...65535).contains(port) {
+            throw ValidationError("\(name) must be 0 to 65535, not \(port)")
+        }
+        guard let level = Logger.Level(rawValue: settings.logLevel) else {
+            throw ValidationError("unknown log level '\(settings.logLevel)'")
+        }
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "ocpp-bridge")
+
+        let mapping: TagMapping
+        do {
+            mapping = try TagMapping.load(directory: settings.mappings)
+        } catch {
+            throw ValidationError("bad mapping: \(error)")
+        }
+        let databaseURL = URL(fileURLWithPath: settings.database)
+        try FileManager.default.createDirectory(at: databaseURL.deletingLastPathComponent(), withIntermediateDirectories: true)
+        let store = try TagStore(path: settings.database, logger: logger)
+        let bridge = Bridge(configuration: settings.bridge, store: store, mapping: mapping, logger: logger)
+        let ocpp = OCPPEndpoint(bridge: bridge, configuration: settings.ocpp, logger: logger).application { address in
+            logger.info("listening ocpp=\(address)")
+        }
+        let api = APIServer(bridge: bridge, configuration: settings.api, logger: logger).application { address in
+            logger.info("listening api=\(address)")
+        }
+        logger.info("database \(settings.database), mappings \(settings.mappings)")
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [BridgeService(bridge: bridge, logger: logger), ocpp, api],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger))
+        try await group.run()
+    }
+}
+
+/// Runs the bridge's background work (the change feed, command tags) and closes sessions and the database
+/// on graceful shutdown.
+struct BridgeService: Service {
+    let bridge: Bridge
+    let logger: Logger
+
+    func run() async throws {
+        let commands = CommandTags(bridge: bridge, logger: logger)
+        commands.start()
+        await cancelWhenGracefulShutdown {
+            await bridge.tags.run()
+        }
+        logger.info("shutting down: closing sessions and flushing the tag database")
+        await bridge.shutdown()
+        await bridge.tags.store.close()
+    }
+}

@@ -1,0 +1,137 @@
+import Bridge
+import BridgeHTTP
+import Foundation
+import OCPPRPC
+import Yams
+
+/// Everything `serve` needs, from defaults, the `--config` YAML file, then the flags.
+struct Settings {
+    var ocpp = OCPPEndpoint.Configuration()
+    var api = APIServer.Configuration()
+    var bridge = BridgeConfiguration()
+    var database = "data/bridge.sqlite"
+    var mappings = "mappings"
+    var logLevel = "info"
+
+    /// A configuration file that cannot be used: the file, the line and the reason.
+    struct LoadError: Error, CustomStringConvertible {
+        var file: String
+        var line: Int
+        var reason: String
+        var description: String { "\(file):\(line): \(reason)" }
+    }
+
+    /// Reads a YAML configuration file (docs/configuration.md lists every key).
+    static func load(path: String) throws(LoadError) -> Settings {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw LoadError(file: path, line: 0, reason: "cannot read: \(error.localizedDescription)")
+        }
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: text)
+        } catch {
+            throw LoadError(file: path, line: 0, reason: "not valid YAML: \(error)")
+        }
+        var settings = Settings()
+        guard let root else { return settings }
+        let reader = Reader(file: path)
+        try reader.members(root, allowed: [
+            "ocpp", "api", "database", "mappings", "logLevel", "heartbeatInterval", "decisionTimeout",
+            "decisionDefaults", "callTimeout", "fallbackProtocol", "routing",
+        ]) { key, node throws(LoadError) in
+            switch key {
+            case "ocpp":
+                try reader.members(node, allowed: ["host", "port", "pingInterval", "maxMessageSize"]) { key, node throws(LoadError) in
+                    switch key {
+                    case "host": settings.ocpp.host = try reader.string(node)
+                    case "port": settings.ocpp.port = try reader.int(node, in: 0...65535)
+                    case "pingInterval": settings.ocpp.pingInterval = .seconds(try reader.int(node, in: 1...86400))
+                    default: settings.ocpp.maxMessageSize = try reader.int(node, in: 1024...(64 << 20))
+                    }
+                }
+            case "api":
+                try reader.members(node, allowed: ["host", "port", "maxBodySize"]) { key, node throws(LoadError) in
+                    switch key {
+                    case "host": settings.api.host = try reader.string(node)
+                    case "port": settings.api.port = try reader.int(node, in: 0...65535)
+                    default: settings.api.maxBodySize = try reader.int(node, in: 1024...(64 << 20))
+                    }
+                }
+            case "database": settings.database = try reader.string(node)
+            case "mappings": settings.mappings = try reader.string(node)
+            case "logLevel": settings.logLevel = try reader.string(node)
+            case "heartbeatInterval": settings.bridge.heartbeatInterval = try reader.int(node, in: 1...86400)
+            case "decisionTimeout": settings.bridge.decisionTimeout = .milliseconds(try reader.milliseconds(node))
+            case "callTimeout": settings.bridge.callTimeout = .milliseconds(try reader.milliseconds(node))
+            case "fallbackProtocol":
+                let text = try reader.string(node)
+                guard let version = OCPPVersion(rawValue: text) else {
+                    throw reader.error(node, "unknown protocol '\(text)' (expected ocpp1.6)")
+                }
+                settings.bridge.fallbackProtocol = version
+            case "decisionDefaults":
+                try reader.members(node, allowed: ["Authorize", "StartTransaction", "StopTransaction", "DataTransfer"]) { key, node throws(LoadError) in
+                    let value = try reader.string(node)
+                    switch key {
+                    case "Authorize": settings.bridge.decisionDefaults.authorize = value
+                    case "StartTransaction": settings.bridge.decisionDefaults.startTransaction = value
+                    case "StopTransaction": settings.bridge.decisionDefaults.stopTransaction = value
+                    default: settings.bridge.decisionDefaults.dataTransfer = value
+                    }
+                }
+            default:  // routing
+                try reader.members(node, allowed: nil) { action, node throws(LoadError) in
+                    let text = try reader.string(node)
+                    guard let route = Route(rawValue: text), route != .forward else {
+                        throw reader.error(node, "unknown route '\(text)' for \(action) (expected local or tags)")
+                    }
+                    settings.bridge.routing.routes[action] = route
+                }
+            }
+        }
+        return settings
+    }
+
+    /// Reads YAML nodes, turning every mistake into a `LoadError` with the node's line.
+    struct Reader {
+        var file: String
+
+        func error(_ node: Node, _ reason: String) -> LoadError {
+            LoadError(file: file, line: node.mark?.line ?? 0, reason: reason)
+        }
+
+        func members(_ node: Node, allowed: Set<String>?, _ body: (String, Node) throws(LoadError) -> Void) throws(LoadError) {
+            guard let mapping = node.mapping else { throw error(node, "expected a mapping of keys to values") }
+            for (keyNode, value) in mapping {
+                guard let key = keyNode.string else { throw error(keyNode, "a key must be text") }
+                if let allowed, !allowed.contains(key) {
+                    throw error(keyNode, "unknown key '\(key)' (expected one of \(allowed.sorted().joined(separator: ", ")))")
+                }
+                try body(key, value)
+            }
+        }
+
+        func string(_ node: Node) throws(LoadError) -> String {
+            guard let scalar = node.scalar else { throw error(node, "expected a single value") }
+            return scalar.string
+        }
+
+        func int(_ node: Node, in range: ClosedRange<Int>) throws(LoadError) -> Int {
+            guard let value = Int(try string(node)), range.contains(value) else {
+                throw error(node, "expected a whole number from \(range.lowerBound) to \(range.upperBound)")
+            }
+            return value
+        }
+
+        /// A duration in seconds (decimals allowed), as milliseconds.
+        func milliseconds(_ node: Node) throws(LoadError) -> Int64 {
+            guard let seconds = Double(try string(node)), seconds > 0, seconds <= 3600 else {
+                throw error(node, "expected a number of seconds, more than 0 and at most 3600")
+            }
+            return Int64(seconds * 1000)
+        }
+    }
+}
