@@ -341,7 +341,8 @@ def emit_struct(name, doc, conformance, fields, checks, model):
     out = [f"/// {doc}", f"public struct {name}: {conformance} {{"]
     for f in fields:
         optional = "" if f.required else "?"
-        out += [f"    /// {field_doc(f)}", f"    public var {swift_name(f.name)}: {swift_type(f.type, model)}{optional}"]
+        declaration = f"public var {swift_name(f.name)}: {swift_type(f.type, model)}{optional}"
+        out += [f"    /// {field_doc(f)}", f"    {declaration}"]
     if fields:
         out.append("")
     params = [f"{swift_name(f.name)}: {swift_type(f.type, model)}{'' if f.required else '? = nil'}" for f in fields]
@@ -365,7 +366,8 @@ def emit_struct(name, doc, conformance, fields, checks, model):
         out += [line for c in checks for line in emit_check(c, model)]
     else:
         out.append("        _ = try ObjectReader(json, path: path)")
-    out += ["    }", "", "    /// The value as JSON; absent optional fields are left out.", "    public var json: JSONValue {"]
+    out += ["    }", "", "    /// The value as JSON; absent optional fields are left out.",
+            "    public var json: JSONValue {"]
     if fields:
         out.append("        var members: [String: JSONValue] = [:]")
         for f in fields:
@@ -422,19 +424,22 @@ def emit_enum(name, values, model):
             *wrapped("public static let allValues: Set<String> = [", [swift_string(v) for v in values], "]", "    "),
             "", "    /// The allowed values in schema order, for error messages.",
             *wrapped("static let schemaValues: [String] = [", [swift_string(v) for v in values], "]", "    "), "",
-            "    /// Whether the schema allows this value.", "    public var isKnown: Bool { Self.allValues.contains(rawValue) }",
+            "    /// Whether the schema allows this value.",
+            "    public var isKnown: Bool { Self.allValues.contains(rawValue) }",
             "", "    public var description: String { rawValue }", "}", "",
             f"extension {name}: JSONField {{",
             "    init(json: JSONValue, path: String) throws(PayloadError) {",
             "        self.init(rawValue: try String(json: json, path: path))", "    }", "",
             "    var json: JSONValue { .string(rawValue) }", "}"]
     for alias in aliases:
-        out += ["", f"/// The specification's name for `{name}` in its own messages.", f"public typealias {alias} = {name}"]
+        out += ["", f"/// The specification's name for `{name}` in its own messages.",
+                f"public typealias {alias} = {name}"]
     return out
 
 
 def emit_actions(model):
-    out = [HEADER, "import OCPPRPC", "", "/// The 28 OCPP 1.6 actions this package types, with who sends each and validators for both payloads.",
+    out = [HEADER, "import OCPPRPC", "",
+           "/// The 28 OCPP 1.6 actions this package types, with who sends each and validators for both payloads.",
            "public enum OCPP16Actions {", "    /// Every action, keyed by its name.",
            "    public static let all: [String: ActionDescriptor] = ["]
     for action in sorted(ACTIONS):
@@ -532,10 +537,11 @@ def violations(schema, document, value, pattern):
         case("an array instead of an object", [], "formation")
         for key, sub in schema.get("properties", {}).items():
             if key in schema.get("required", []):
-                cases.append((f"{json_path(pattern + [key])}: missing", with_value(document, pattern + [key], None, True),
-                              "occurrence", json_path(pattern + [key]), False))
-                cases.append((f"{json_path(pattern + [key])}: null", with_value(document, pattern + [key], None),
-                              "occurrence", json_path(pattern + [key]), False))
+                member = pattern + [key]
+                cases.append((f"{json_path(member)}: missing", with_value(document, member, None, delete=True),
+                              "occurrence", json_path(member), False))
+                cases.append((f"{json_path(member)}: null", with_value(document, member, None),
+                              "occurrence", json_path(member), False))
             cases += violations(sub, document, value[key], pattern + [key])
         case("an unknown vendor member", dict(value, vendorExtension={"x": 1}), None, schema_valid=None)
     elif kind == "array":
@@ -612,7 +618,8 @@ def emit_case_index(model):
            "struct SchemaCase: Sendable, CustomStringConvertible {",
            "    /// What decoding the payload must give.", "    enum Expectation: Sendable, Equatable {",
            "        case valid", "        case invalid(PayloadError.Kind, String)", "    }", "",
-           "    var typeName: String", "    var name: String", "    var text: String", "    var expectation: Expectation",
+           "    var typeName: String", "    var name: String", "    var text: String",
+           "    var expectation: Expectation",
            "", "    init(_ typeName: String, _ name: String, _ text: String, _ expectation: Expectation) {",
            "        self.typeName = typeName", "        self.name = name", "        self.text = text",
            "        self.expectation = expectation", "    }", "",
