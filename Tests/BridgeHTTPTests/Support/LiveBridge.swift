@@ -23,6 +23,7 @@ struct LiveBridge {
     /// Starts a bridge, runs `body`, then shuts the bridge down gracefully.
     static func run(
         configure: (inout BridgeConfiguration) -> Void = { _ in },
+        ocppConfigure: (inout OCPPEndpoint.Configuration) -> Void = { _ in },
         _ body: (LiveBridge) async throws -> Void
     ) async throws {
         var logger = Logger(label: "test")
@@ -40,6 +41,7 @@ struct LiveBridge {
         var ocppConfiguration = OCPPEndpoint.Configuration()
         ocppConfiguration.host = "127.0.0.1"
         ocppConfiguration.port = 0
+        ocppConfigure(&ocppConfiguration)
         var apiConfiguration = APIServer.Configuration()
         apiConfiguration.port = 0
         let (addresses, continuation) = AsyncStream<(String, Int)>.makeStream()
