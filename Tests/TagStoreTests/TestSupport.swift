@@ -46,6 +46,27 @@ struct TestDatabase {
     }
 }
 
+extension TestDatabase {
+    /// Runs SQL through the sqlite3 tool without blocking a thread of the cooperative pool.
+    func sqliteAsync(_ sql: String) async throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
+        process.arguments = ["-cmd", ".timeout 5000", path, sql]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        let status: Int32 = try await withCheckedThrowingContinuation { continuation in
+            process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
+            do {
+                try process.run()
+            } catch {
+                process.terminationHandler = nil
+                continuation.resume(throwing: error)
+            }
+        }
+        guard status == 0 else { throw SQLiteToolError(message: "exit status \(status)") }
+    }
+}
+
 struct SQLiteToolError: Error, CustomStringConvertible {
     var message: String
     var description: String { "sqlite3 failed: \(message)" }
