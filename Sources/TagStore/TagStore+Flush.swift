@@ -75,8 +75,10 @@ extension TagStore {
     func backgroundPoll() async {
         do {
             try await pool.writeWithoutTransaction { db in try self.pollExternal(db) }
-        } catch {
+        } catch where !Task.isCancelled {
             logger.debug("external change poll failed", metadata: ["tagstore.error": "\(error)"])
+        } catch {
+            // Cancelled by close().
         }
     }
 

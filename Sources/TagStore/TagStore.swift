@@ -187,21 +187,22 @@ public final class TagStore: Sendable {
 
     /// Flushes queued writes, stops the background tasks, ends every subscription and closes the file.
     public func close() async {
-        let tasks = state.withLock { state -> [Task<Void, Never>]? in
+        let tasks = state.withLock { state -> (flushTask: Task<Void, Never>?, pollTask: Task<Void, Never>?)? in
             guard !state.closed else { return nil }
             state.closed = true
             defer {
                 state.flushTask = nil
                 state.pollTask = nil
             }
-            return [state.flushTask, state.pollTask].compactMap { $0 }
+            return (state.flushTask, state.pollTask)
         }
         guard let tasks else { return }
+        // The flush task ends after its current round once the signal finishes; cancelling it
+        // would abort a commit in progress. The poll task only reads, so it is cancelled.
         flushSignal.finish()
-        for task in tasks {
-            task.cancel()
-            await task.value
-        }
+        tasks.pollTask?.cancel()
+        await tasks.flushTask?.value
+        await tasks.pollTask?.value
         do {
             try await commitQueued()
         } catch {

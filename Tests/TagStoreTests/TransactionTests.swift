@@ -1,0 +1,90 @@
+import Foundation
+import Testing
+
+@testable import TagStore
+
+@Suite struct TransactionTests {
+    static let startTime = Date(timeIntervalSince1970: 1_738_326_896.789)
+
+    static func start(_ chargePoint: String = "CP1", connector: Int = 1, idTag: String = "TAG1") -> TransactionStart {
+        TransactionStart(chargePoint: chargePoint, connectorId: connector, idTag: idTag, meterStart: 1000, timestamp: startTime)
+    }
+
+    @Test func idsIncreaseAndAreNeverReusedAcrossReopen() async throws {
+        let database = try TestDatabase()
+        defer { database.remove() }
+        let store = try database.open()
+        let first = try await store.startTransaction(Self.start(connector: 1))
+        let second = try await store.startTransaction(Self.start(connector: 2))
+        #expect(second.id > first.id)
+        #expect(first.isActive && first.chargePoint == "CP1" && first.meterStart == 1000)
+        #expect(first.startTime == Self.startTime)
+        await store.close()
+
+        try database.sqlite("DELETE FROM transactions")
+        let reopened = try database.open()
+        let third = try await reopened.startTransaction(Self.start(connector: 1))
+        #expect(third.id > second.id)
+        #expect(try await reopened.transaction(id: first.id) == nil)
+        #expect(try await reopened.transaction(id: third.id) == third)
+        await reopened.close()
+    }
+
+    @Test func resentStartReturnsTheSameTransaction() async throws {
+        try await withStore { store, _ in
+            let first = try await store.startTransaction(Self.start())
+            let resent = try await store.startTransaction(Self.start())
+            #expect(resent == first)
+            let other = try await store.startTransaction(Self.start(idTag: "TAG2"))
+            #expect(other.id != first.id)
+
+            let stopped = try await store.stopTransaction(
+                TransactionStop(transactionId: first.id, meterStop: 1500, timestamp: Self.startTime.addingTimeInterval(60)))
+            #expect(stopped?.isActive == false)
+            // Once stopped, an identical start is a new transaction.
+            let again = try await store.startTransaction(Self.start())
+            #expect(again.id > other.id)
+        }
+    }
+
+    @Test func stopRecordsTheStopAndIsIdempotent() async throws {
+        try await withStore { store, database in
+            let started = try await store.startTransaction(Self.start())
+            let stopTime = Self.startTime.addingTimeInterval(3600)
+            let stop = TransactionStop(
+                transactionId: started.id, idTag: "TAG1", meterStop: 12_345, timestamp: stopTime,
+                reason: "EVDisconnected", transactionData: #"[{"timestamp":"2025-01-31T12:00:00Z","sampledValue":[]}]"#)
+            let stopped = try #require(try await store.stopTransaction(stop))
+            #expect(stopped.meterStop == 12_345)
+            #expect(stopped.stopTime == stopTime)
+            #expect(stopped.reason == "EVDisconnected")
+            #expect(stopped.stopIdTag == "TAG1")
+            var resent = stop
+            resent.meterStop = 99_999
+            #expect(try await store.stopTransaction(resent) == stopped)
+            #expect(try await store.stopTransaction(TransactionStop(transactionId: 9_999, meterStop: 0, timestamp: stopTime)) == nil)
+            #expect(try database.sqlite("SELECT json_valid(transaction_data) FROM transactions") == "1")
+        }
+    }
+
+    @Test func transactionsAreListedPerChargePointNewestFirst() async throws {
+        try await withStore { store, _ in
+            let a = try await store.startTransaction(Self.start("CP1", connector: 1))
+            let b = try await store.startTransaction(Self.start("CP2", connector: 1))
+            let c = try await store.startTransaction(Self.start("CP1", connector: 2))
+            #expect(try await store.transactions(chargePoint: "CP1").map(\.id) == [c.id, a.id])
+            #expect(try await store.transactions(limit: 2).map(\.id) == [c.id, b.id])
+        }
+    }
+
+    @Test func invalidTransactionDataIsRejected() async throws {
+        try await withStore { store, _ in
+            let started = try await store.startTransaction(Self.start())
+            await #expect(throws: TagStoreError.storageFailed) {
+                try await store.stopTransaction(
+                    TransactionStop(transactionId: started.id, meterStop: 1, timestamp: Date(), transactionData: "{not json"))
+            }
+            #expect(try await store.transaction(id: started.id)?.isActive == true)
+        }
+    }
+}
