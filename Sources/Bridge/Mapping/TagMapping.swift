@@ -5,7 +5,7 @@ import OCPPRPC
 ///
 /// Load it once at start; `tags(for:version:context:)` then only evaluates compiled rules.
 /// See `docs/mappings.md` for the file format.
-public struct TagMapping: Sendable {
+public struct TagMapping: Sendable, Equatable {
     /// The compiled rules by protocol version and action, in file order.
     private var rules: [OCPPVersion: [String: [MappingRule]]] = [:]
 
