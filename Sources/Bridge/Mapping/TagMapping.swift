@@ -53,7 +53,7 @@ public struct TagMapping: Sendable, Equatable {
 
     /// The actions that have at least one rule for `version`.
     public func actions(for version: OCPPVersion) -> Set<String> {
-        Set(rules[version]?.keys ?? [:].keys)
+        rules[version].map { Set($0.keys) } ?? []
     }
 
     /// The tags one message produces, in rule order (a later rule's tag of the same name wins when stored).
