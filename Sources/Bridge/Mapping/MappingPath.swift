@@ -138,7 +138,8 @@ struct MappingPath: Sendable, Hashable, CustomStringConvertible {
             guard let next = Self.step(value, step) else { return nil }
             value = next
         }
-        return value == .null ? nil : value
+        if value == .null { return .none }  // not `? nil :`: JSONValue is ExpressibleByNilLiteral
+        return value
     }
 
     static func step(_ value: JSONValue, _ step: Step) -> JSONValue? {

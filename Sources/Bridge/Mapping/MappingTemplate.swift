@@ -32,8 +32,8 @@ struct MappingTemplate: Sendable, Hashable {
                     throw MappingSyntaxError("unclosed '{' in template '\(source)'")
                 }
                 let inner = source[source.index(after: index)..<close]
-                if inner.contains(where: { "{[]".contains($0) }) {
-                    throw MappingSyntaxError("unexpected bracket inside '{\(inner)}' in template '\(source)'")
+                if inner.contains("{") {
+                    throw MappingSyntaxError("unexpected '{' inside '{\(inner)}' in template '\(source)'")
                 }
                 flushText()
                 let expression = try MappingExpression(parsing: inner, scope: scope, defaults: defaults)

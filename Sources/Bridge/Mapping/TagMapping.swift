@@ -5,7 +5,7 @@ import OCPPRPC
 ///
 /// Load it once at start; `tags(for:version:context:)` then only evaluates compiled rules.
 /// See `docs/mappings.md` for the file format.
-public struct TagMapping: Sendable {
+public struct TagMapping: Sendable, Equatable {
     /// The compiled rules by protocol version and action, in file order.
     private var rules: [OCPPVersion: [String: [MappingRule]]] = [:]
 
@@ -53,7 +53,7 @@ public struct TagMapping: Sendable {
 
     /// The actions that have at least one rule for `version`.
     public func actions(for version: OCPPVersion) -> Set<String> {
-        Set(rules[version]?.keys ?? [:].keys)
+        rules[version].map { Set($0.keys) } ?? []
     }
 
     /// The tags one message produces, in rule order (a later rule's tag of the same name wins when stored).
