@@ -13,15 +13,15 @@ struct ChargePointsController {
             JSONResponse.make(.ok, .array(bridge.registry.all.map(Self.json)))
         }
         router.get("/api/chargepoints/{id}") { _, context in
-            let id = try context.parameters.require("id")
+            let id = try context.decodedParameter("id")
             guard let info = bridge.registry.info(id) else {
                 return APIError.notFound("charge point '\(id)' was never seen").response
             }
             return JSONResponse.make(.ok, Self.json(info))
         }
         router.post("/api/chargepoints/{id}/calls/{action}") { request, context in
-            let id = try context.parameters.require("id")
-            let action = try context.parameters.require("action")
+            let id = try context.decodedParameter("id")
+            let action = try context.decodedParameter("action")
             return await JSONResponse.handling { () async throws(APIError) in
                 try await call(id: id, action: action, request: request)
             }

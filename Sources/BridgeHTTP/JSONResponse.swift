@@ -1,3 +1,4 @@
+import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
@@ -58,5 +59,16 @@ extension Request {
         } catch {
             throw .badRequest("the body is not JSON: \(error.description)")
         }
+    }
+}
+
+extension BasicRequestContext {
+    /// A path parameter, percent-decoded (tag names and charge point ids may hold `|`, spaces, …).
+    func decodedParameter(_ name: String) throws -> String {
+        let raw = try parameters.require(name)
+        guard let decoded = raw.removingPercentEncoding else {
+            throw HTTPError(.badRequest, message: "'\(raw)' is not validly percent-encoded")
+        }
+        return decoded
     }
 }

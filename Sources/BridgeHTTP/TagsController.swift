@@ -16,14 +16,14 @@ struct TagsController {
             return JSONResponse.make(.ok, .array(tags.map(Self.json)))
         }
         router.get("/api/tags/{name}") { _, context in
-            let name = try context.parameters.require("name")
+            let name = try context.decodedParameter("name")
             guard let tag = bridge.tags.tag(name) else {
                 return APIError.notFound("no tag named '\(name)'").response
             }
             return JSONResponse.make(.ok, Self.json(tag))
         }
         router.put("/api/tags/{name}") { request, context in
-            let name = try context.parameters.require("name")
+            let name = try context.decodedParameter("name")
             return await JSONResponse.handling { () async throws(APIError) in try await put(name: name, request: request) }
         }
         router.get("/api/changes") { request, _ in
