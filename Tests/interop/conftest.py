@@ -516,7 +516,7 @@ class Scada(threading.Thread):
         self.seen: dict[tuple[str, str], list[dict]] = {}
         self.answered: dict[tuple[str, str], set] = {}
         self.errors: list[str] = []
-        self._stop = threading.Event()
+        self._halt = threading.Event()
         self._lock = threading.Lock()
 
     def serve(self, cp_id: str, **rules):
@@ -524,11 +524,11 @@ class Scada(threading.Thread):
             self.rules[cp_id] = {**DEFAULT_RULES, **rules}
 
     def stop(self):
-        self._stop.set()
+        self._halt.set()
 
     def run(self):
         since = 0
-        while not self._stop.is_set():
+        while not self._halt.is_set():
             try:
                 status, body = self.api.request("GET", f"/api/changes?since={since}&wait=1", timeout=10)
                 if status != 200 or not isinstance(body, dict):
