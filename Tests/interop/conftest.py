@@ -240,7 +240,8 @@ class Bridge:
             "--mappings", _mappings_dir(),
             "--config", str(config),
         ]
-        self.log_file = open(self.log_path, "wb")
+        start_offset = self.log_offset()
+        self.log_file = open(self.log_path, "ab")
         # cwd = the temp dir, so that no `scripts/` folder of a checkout answers handshakes.
         self.proc = subprocess.Popen(
             cmd, cwd=self.workdir, stdin=subprocess.DEVNULL, stdout=self.log_file, stderr=self.log_file
@@ -249,7 +250,7 @@ class Bridge:
         ocpp_re = re.compile(r"listening ocpp=([0-9.]+):(\d+)")
         api_re = re.compile(r"listening api=([0-9.]+):(\d+)")
         while time.monotonic() < deadline:
-            text = self.log_text()
+            text = self.log_text()[start_offset:]
             m1, m2 = ocpp_re.search(text), api_re.search(text)
             if m1 and m2:
                 self.ocpp_port = int(m1.group(2))
@@ -522,6 +523,10 @@ class Scada(threading.Thread):
     def serve(self, cp_id: str, **rules):
         with self._lock:
             self.rules[cp_id] = {**DEFAULT_RULES, **rules}
+
+    def unserve(self, cp_id: str):
+        with self._lock:
+            self.rules.pop(cp_id, None)
 
     def stop(self):
         self._halt.set()

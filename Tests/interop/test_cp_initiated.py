@@ -427,3 +427,56 @@ async def test_changes_long_poll_waits(bridge, api):
         assert body["next"] >= since
         return
     pytest.fail("the change feed never went quiet")
+
+
+# ------------------------------------------------------------------------------------------
+# Handshake details documented in docs/tags.md
+# ------------------------------------------------------------------------------------------
+
+async def test_stale_response_does_not_answer_a_new_request(bridge, api, scada, cp_id):
+    """After a decider answered request n, request n+1 must wait for its own answer: the old
+    `.Status`/`.Response` must not be reused, so with nobody deciding the default applies."""
+    scada.serve(cp_id)
+    async with charge_point(bridge, cp_id) as cp:
+        await boot(cp)
+        first = await cp.call(call.Authorize(id_tag="GOODTAG1"), suppress=False)
+        assert first.id_tag_info["status"] == "Accepted", (first, scada.errors)
+        scada.unserve(cp_id)
+        t0 = time.monotonic()
+        second = await cp.call(call.Authorize(id_tag="GOODTAG1"), suppress=False)
+        elapsed = time.monotonic() - t0
+        assert second.id_tag_info["status"] == "Invalid", second
+        assert elapsed >= DECISION_TIMEOUT * 0.8, elapsed
+
+
+async def test_status_outside_allowed_list_gets_default(bridge, api, scada, cp_id):
+    scada.serve(cp_id, Authorize=lambda fields: ("Maybe", {}))
+    async with charge_point(bridge, cp_id) as cp:
+        await boot(cp)
+        result = await cp.call(call.Authorize(id_tag="GOODTAG1"), suppress=False)
+        assert result.id_tag_info["status"] == "Invalid", result
+
+
+async def test_resent_start_transaction_gets_same_id(bridge, api, scada, cp_id):
+    """A charger that never got the answer resends the same StartTransaction (same connector, idTag,
+    meterStart and timestamp): it must get the same transaction id (OCPP-NOTES, docs/tags.md)."""
+    scada.serve(cp_id)
+    async with charge_point(bridge, cp_id) as cp:
+        await boot(cp)
+        ts = utcnow()
+        req = call.StartTransaction(connector_id=1, id_tag="GOODTAG1", meter_start=777, timestamp=ts)
+        first = await cp.call(req, suppress=False)
+        again = await cp.call(req, suppress=False)
+        assert again.transaction_id == first.transaction_id, (first, again)
+        other = await cp.call(
+            call.StartTransaction(connector_id=1, id_tag="GOODTAG1", meter_start=778, timestamp=ts), suppress=False
+        )
+        assert other.transaction_id > first.transaction_id, (first, other)
+
+
+async def test_health_and_metrics(bridge, api):
+    status, body = await api.arequest("GET", "/health")
+    assert status == 200, body
+    status, body = await api.arequest("GET", "/metrics")
+    assert status == 200, body
+    assert isinstance(body, str) and "# TYPE" in body, body[:500] if isinstance(body, str) else body
