@@ -280,3 +280,41 @@ async def test_percent_encoded_space(bridge, api, cp_id):
         msg = await exchange(ws, [2, "b-1", "BootNotification", BOOT])
         assert msg[0] == 3, msg
     await api.wait_tag(f"{decoded}.Boot.Vendor", "RawVendor")
+
+
+# ------------------------------------------------------------------------------------------
+# Both directions at once
+# ------------------------------------------------------------------------------------------
+
+async def test_cp_call_answered_while_bridge_call_outstanding(bridge, api, cp_id):
+    """The two directions are independent: while the bridge waits for the answer to its own CALL, a CALL
+    from the charge point is still answered."""
+    async with raw_ws(bridge, cp_id) as ws:
+        msg = await exchange(ws, [2, "b-1", "BootNotification", BOOT])
+        assert msg[0] == 3, msg
+        rest = asyncio.create_task(api.call(cp_id, "ClearCache", {}))
+        frame = json.loads(await asyncio.wait_for(ws.recv(), 5))
+        assert frame[0] == 2 and frame[2] == "ClearCache", frame
+        await assert_heartbeat_works(ws, "hb-during-call")
+        await ws.send(json.dumps([3, frame[1], {"status": "Rejected"}]))
+        status, body = await asyncio.wait_for(rest, 10)
+        assert status == 200 and body == {"result": {"status": "Rejected"}}, body
+
+
+async def test_bridge_call_sent_while_cp_decision_pending(bridge, api, cp_id):
+    """While a charge point's Authorize waits for a decision through tags, the bridge can still send it a
+    CALL (and get the answer), and the Authorize is answered afterwards."""
+    async with raw_ws(bridge, cp_id) as ws:
+        msg = await exchange(ws, [2, "b-1", "BootNotification", BOOT])
+        assert msg[0] == 3, msg
+        await ws.send(json.dumps([2, "auth-1", "Authorize", {"idTag": "NOBODYANSWERS"}]))
+        await asyncio.sleep(0.2)
+        rest = asyncio.create_task(api.call(cp_id, "ClearCache", {}))
+        frame = json.loads(await asyncio.wait_for(ws.recv(), 5))
+        assert frame[0] == 2 and frame[2] == "ClearCache", f"expected the bridge's CALL first, got {frame}"
+        await ws.send(json.dumps([3, frame[1], {"status": "Accepted"}]))
+        status, body = await asyncio.wait_for(rest, 10)
+        assert status == 200 and body == {"result": {"status": "Accepted"}}, body
+        answer = json.loads(await asyncio.wait_for(ws.recv(), 10))
+        assert answer[0] == 3 and answer[1] == "auth-1", answer
+        assert answer[2] == {"idTagInfo": {"status": "Invalid"}}, answer
