@@ -115,3 +115,22 @@ async def test_command_request_tags_are_writable(bridge, api, cp_id):
         assert status == 200, (name, status, body)
     tag = await api.aget_tag(f"{cp_id}.Command.Action")
     assert tag["writable"] is True and same_value(tag["value"], "x"), tag
+
+
+async def test_trigger_message_callerror_sets_error_status(bridge, api, cp_id):
+    """docs/tags.md: `.Status` is the charge point's answer, or `Error: ...`; `.Response` is written either way."""
+    async with charge_point(bridge, cp_id) as cp:
+        await boot(cp)
+
+        def refuse(**kwargs):
+            raise NotSupportedError(description="no triggers")
+
+        cp.behaviour["TriggerMessage"] = refuse
+        await put_ok(api, f"{cp_id}.TriggerMessage.RequestedMessage", "MeterValues")
+        n = await next_request_number(api, f"{cp_id}.TriggerMessage.Request")
+        await put_ok(api, f"{cp_id}.TriggerMessage.Request", n)
+        await cp.wait_received("TriggerMessage", timeout=5)
+        await api.wait_tag(f"{cp_id}.TriggerMessage.Response", n)
+        status = await api.aget_tag(f"{cp_id}.TriggerMessage.Status")
+        assert isinstance(status["value"], str) and status["value"].startswith("Error"), status
+        assert "NotSupported" in status["value"], status
