@@ -31,13 +31,14 @@ run: release
 	mkdir -p data
 	$$($(SWIFT) build -c release --show-bin-path)/ocpp-bridge serve --db data/bridge.sqlite
 
+# `swift build --build-tests` builds the executable too; the interop suite runs that binary.
 test: deps venv
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
-	$(MAKE) test-interop
+	OCPP_BRIDGE_BIN=$$($(SWIFT) build --show-bin-path)/ocpp-bridge $(VENV)/bin/pytest -q Tests/interop
 
-test-interop: venv
-	$(SWIFT) build --product ocpp-bridge
+test-interop: deps venv
+	$(SWIFT) build --build-tests
 	OCPP_BRIDGE_BIN=$$($(SWIFT) build --show-bin-path)/ocpp-bridge $(VENV)/bin/pytest -q Tests/interop
 
 # Regenerate the committed OCPP 1.6 payload types from the official JSON schemas shipped by PyPI `ocpp`.

@@ -76,7 +76,7 @@ public final class Bridge: Sendable {
             return .failure(CallFailure(.unknownAction, "\(action) is sent by charge points, not by the Central System"))
         }
         do {
-            try descriptor.validateRequest(payload)
+            try descriptor.validateOutgoingRequest(payload)
         } catch {
             return .failure(CallFailure(.invalidRequest, code: error.errorCode(for: .v16), error.errorDescription))
         }

@@ -55,6 +55,9 @@ struct Serve: AsyncParsableCommand {
         } catch {
             throw ValidationError("bad mapping: \(error)")
         }
+        if mapping.actions(for: .v16).isEmpty {
+            logger.warning("no mapping rules for ocpp1.6 in \(settings.mappings): no tags will be derived from OCPP messages")
+        }
         let databaseURL = URL(fileURLWithPath: settings.database)
         try FileManager.default.createDirectory(at: databaseURL.deletingLastPathComponent(), withIntermediateDirectories: true)
         let store = try TagStore(path: settings.database, logger: logger)

@@ -96,3 +96,13 @@ import Testing
         #expect(ids.allSatisfy { $0.count <= 36 })
     }
 }
+
+@Suite struct UnknownMemberTests {
+    @Test func findsTheFirstUnknownMemberWithItsPath() {
+        let known: JSONValue = ["a": 1, "list": [["x": 1], ["x": 2]]]
+        #expect(JSONValue.firstUnknownMember(of: ["a": 1, "list": [["x": 1], ["x": 2]]], knownIn: known) == nil)
+        #expect(JSONValue.firstUnknownMember(of: ["a": 1, "b": 2], knownIn: known) == "b")
+        #expect(JSONValue.firstUnknownMember(of: ["a": 1, "list": [["x": 1], ["x": 2, "y": 3]]], knownIn: known) == "list[1].y")
+        #expect(JSONValue.firstUnknownMember(of: ["a": nil], knownIn: [:]) == "a")
+    }
+}

@@ -4,7 +4,7 @@ as a SCADA client (REST API) and over raw sockets.
 
 Environment:
 - OCPP_BRIDGE_BIN (required): the bridge executable.
-- OCPP_BRIDGE_MAPPINGS (optional): the mappings folder; default `<repo>/mappings`, else /work/main/mappings.
+- OCPP_BRIDGE_MAPPINGS (optional): the mappings folder; default `<repo>/mappings`.
 """
 
 from __future__ import annotations
@@ -189,10 +189,7 @@ def _mappings_dir() -> str:
     env = os.environ.get("OCPP_BRIDGE_MAPPINGS")
     if env:
         return env
-    local = REPO_ROOT / "mappings"
-    if local.is_dir():
-        return str(local)
-    return "/work/main/mappings"
+    return str(REPO_ROOT / "mappings")
 
 
 class Bridge:
