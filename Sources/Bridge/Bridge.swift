@@ -11,6 +11,8 @@ public final class Bridge: Sendable {
     public let tags: TagService
     public let registry: ChargePointRegistry
     public let centralSystem16: CentralSystem16
+    /// Told of every decision request (the script engine registers here).
+    public let decisionListeners = DecisionListeners()
     let logger: Logger
 
     public init(configuration: BridgeConfiguration, store: TagStore, mapping: TagMapping, logger: Logger) {
@@ -19,7 +21,8 @@ public final class Bridge: Sendable {
         self.tags = TagService(store: store, logger: logger)
         self.registry = ChargePointRegistry()
         self.centralSystem16 = CentralSystem16(
-            tags: tags, mapping: mapping, registry: registry, configuration: configuration, logger: logger)
+            tags: tags, mapping: mapping, registry: registry, configuration: configuration,
+            decisionListeners: decisionListeners, logger: logger)
         // Charge points known from an earlier run are listed (offline) until they reconnect.
         var offline: [TagWrite] = []
         for tag in store.tags(prefix: "") where tag.name.hasSuffix(".Online") {

@@ -35,6 +35,26 @@ import Testing
         }
     }
 
+    @Test func optionalAnswerPartsReachTheChargePointAndDoNotLeakIntoTheNextAnswer() async throws {
+        try await LiveBridge.run { live in
+            let http = HTTP(port: live.apiPort)
+            let cp = try await TestChargePoint(url: live.ocppURL, id: "CP-EXTRA")
+            async let first = cp.call("Authorize", ["idTag": "CHILD1"])
+            _ = try await http.waitForTag("CP-EXTRA.Authorize.Request") { $0 == 1 }
+            #expect(try await http.put("/api/tags/CP-EXTRA.Authorize.ExpiryDate", ["value": "2027-01-01T00:00:00+01:00"]).status == 200)
+            #expect(try await http.put("/api/tags/CP-EXTRA.Authorize.ParentIdTag", ["value": "FLEET7"]).status == 200)
+            try await Self.answer(http, "CP-EXTRA.Authorize", request: 1, status: "Accepted")
+            guard case .callResult(_, let answer) = try await first else { throw TestError("no result") }
+            #expect(answer["idTagInfo"] == ["status": "Accepted", "expiryDate": "2026-12-31T23:00:00.000Z", "parentIdTag": "FLEET7"])
+
+            async let second = cp.call("Authorize", ["idTag": "OTHER"])
+            try await Self.answer(http, "CP-EXTRA.Authorize", request: 2, status: "Accepted")
+            guard case .callResult(_, let plain) = try await second else { throw TestError("no result") }
+            #expect(plain["idTagInfo"] == ["status": "Accepted"])
+            await cp.close()
+        }
+    }
+
     @Test func nobodyAnsweringAppliesTheConfiguredDefault() async throws {
         try await LiveBridge.run(configure: {
             $0.decisionTimeout = .milliseconds(300)

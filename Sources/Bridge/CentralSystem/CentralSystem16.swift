@@ -16,13 +16,14 @@ public final class CentralSystem16: IncomingCallHandler {
 
     public init(
         tags: TagService, mapping: TagMapping, registry: ChargePointRegistry, configuration: BridgeConfiguration,
-        logger: Logger
+        decisionListeners: DecisionListeners, logger: Logger
     ) {
         self.tags = tags
         self.mapping = mapping
         self.registry = registry
         self.configuration = configuration
-        self.handshake = DecisionHandshake(tags: tags, timeout: configuration.decisionTimeout, logger: logger)
+        self.handshake = DecisionHandshake(
+            tags: tags, timeout: configuration.decisionTimeout, listeners: decisionListeners, logger: logger)
         self.logger = logger
     }
 
@@ -73,16 +74,16 @@ public final class CentralSystem16: IncomingCallHandler {
         case "Heartbeat":
             return ["currentTime": .string(OCPPDateTime.format(now))]
         case "Authorize":
-            let status = await decide(.authorize, route: route, chargePoint: cp, fields: [
+            let decision = await decide(.authorize, route: route, chargePoint: cp, payload: payload, fields: [
                 ("IdTag", .string(payload["idTag"]?.stringValue ?? ""))
-            ]).status
-            return ["idTagInfo": ["status": .string(status)]]
+            ])
+            return ["idTagInfo": decision.idTagInfo]
         case "StartTransaction":
             return try await startTransaction(payload, route: route, chargePoint: cp, extra: &extra)
         case "StopTransaction":
             return try await stopTransaction(payload, route: route, chargePoint: cp, extra: &extra)
         case "DataTransfer":
-            let decision = await decide(.dataTransfer, route: route, chargePoint: cp, fields: [
+            let decision = await decide(.dataTransfer, route: route, chargePoint: cp, payload: payload, fields: [
                 ("VendorId", .string(payload["vendorId"]?.stringValue ?? "")),
                 ("MessageId", .string(payload["messageId"]?.stringValue ?? "")),
                 ("Data", .string(payload["data"]?.stringValue ?? "")),
@@ -101,7 +102,7 @@ public final class CentralSystem16: IncomingCallHandler {
         _ payload: JSONValue, route: Route, chargePoint cp: String, extra: inout [String: JSONValue]
     ) async throws -> JSONValue {
         let request = try StartTransactionRequest(json: payload)
-        let decision = await decide(.startTransaction, route: route, chargePoint: cp, fields: [
+        let decision = await decide(.startTransaction, route: route, chargePoint: cp, payload: payload, fields: [
             ("IdTag", .string(request.idTag)), ("ConnectorId", .int(Int64(request.connectorId))),
             ("MeterStart", .int(Int64(request.meterStart))),
         ])
@@ -110,7 +111,7 @@ public final class CentralSystem16: IncomingCallHandler {
                 chargePoint: cp, connectorId: request.connectorId, idTag: request.idTag,
                 meterStart: Int64(request.meterStart), timestamp: request.timestamp))
         extra["transactionId"] = .int(record.id)
-        return ["transactionId": .int(record.id), "idTagInfo": ["status": .string(decision.status)]]
+        return ["transactionId": .int(record.id), "idTagInfo": decision.idTagInfo]
     }
 
     private func stopTransaction(
@@ -124,7 +125,7 @@ public final class CentralSystem16: IncomingCallHandler {
                 "StopTransaction for a transaction the bridge does not know",
                 metadata: ["ocpp.chargePointId": .string(cp), "ocpp.transactionId": .stringConvertible(request.transactionId)])
         }
-        let decision = await decide(.stopTransaction, route: route, chargePoint: cp, fields: [
+        let decision = await decide(.stopTransaction, route: route, chargePoint: cp, payload: payload, fields: [
             ("TransactionId", .int(Int64(request.transactionId))), ("IdTag", .string(request.idTag ?? "")),
             ("MeterStop", .int(Int64(request.meterStop))), ("Reason", .string(request.reason?.rawValue ?? "Local")),
         ])
@@ -135,11 +136,11 @@ public final class CentralSystem16: IncomingCallHandler {
                 transactionData: payload["transactionData"]?.jsonText))
         // idTagInfo answers the idTag; a StopTransaction without one gets none.
         guard request.idTag != nil else { return [:] }
-        return ["idTagInfo": ["status": .string(decision.status)]]
+        return ["idTagInfo": decision.idTagInfo]
     }
 
     private func decide(
-        _ kind: DecisionHandshake.Kind, route: Route, chargePoint cp: String, fields: [(String, TagValue)]
+        _ kind: DecisionHandshake.Kind, route: Route, chargePoint cp: String, payload: JSONValue, fields: [(String, TagValue)]
     ) async -> DecisionHandshake.Decision {
         switch route {
         case .tags, .forward:
@@ -151,7 +152,7 @@ public final class CentralSystem16: IncomingCallHandler {
             case "StopTransaction": kind.defaultStatus = defaults.stopTransaction
             default: kind.defaultStatus = defaults.dataTransfer
             }
-            return await handshake.decide(chargePoint: cp, kind: kind, fields: fields)
+            return await handshake.decide(chargePoint: cp, kind: kind, fields: fields, payload: payload)
         case .local:
             // Answered by the bridge alone: everything is accepted.
             return DecisionHandshake.Decision(status: "Accepted", data: nil, timedOut: false)
@@ -161,11 +162,30 @@ public final class CentralSystem16: IncomingCallHandler {
 
 extension DecisionHandshake.Kind {
     static let authorizationStatuses: Set<String> = ["Accepted", "Blocked", "Expired", "Invalid", "ConcurrentTx"]
-    static var authorize: Self { Self(name: "Authorize", allowed: authorizationStatuses, defaultStatus: "Invalid") }
-    static var startTransaction: Self { Self(name: "StartTransaction", allowed: authorizationStatuses, defaultStatus: "Invalid") }
-    static var stopTransaction: Self { Self(name: "StopTransaction", allowed: authorizationStatuses, defaultStatus: "Accepted") }
+    static let idTagInfoParts = ["ExpiryDate", "ParentIdTag"]
+    static var authorize: Self {
+        Self(name: "Authorize", allowed: authorizationStatuses, defaultStatus: "Invalid", optionalAnswers: idTagInfoParts)
+    }
+    static var startTransaction: Self {
+        Self(name: "StartTransaction", allowed: authorizationStatuses, defaultStatus: "Invalid", optionalAnswers: idTagInfoParts)
+    }
+    static var stopTransaction: Self {
+        Self(name: "StopTransaction", allowed: authorizationStatuses, defaultStatus: "Accepted", optionalAnswers: idTagInfoParts)
+    }
     static var dataTransfer: Self {
-        Self(name: "DataTransfer", allowed: ["Accepted", "Rejected", "UnknownMessageId", "UnknownVendorId"], defaultStatus: "UnknownVendorId")
+        Self(
+            name: "DataTransfer", allowed: ["Accepted", "Rejected", "UnknownMessageId", "UnknownVendorId"],
+            defaultStatus: "UnknownVendorId", optionalAnswers: ["ResponseData"])
+    }
+}
+
+extension DecisionHandshake.Decision {
+    /// The OCPP 1.6 idTagInfo of this decision.
+    var idTagInfo: JSONValue {
+        var info: [String: JSONValue] = ["status": .string(status)]
+        if let expiryDate { info["expiryDate"] = .string(OCPPDateTime.format(expiryDate)) }
+        if let parentIdTag { info["parentIdTag"] = .string(parentIdTag) }
+        return .object(info)
     }
 }
 

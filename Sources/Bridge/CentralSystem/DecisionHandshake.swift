@@ -1,6 +1,33 @@
 import Foundation
 import Logging
+import OCPPRPC
+import Synchronization
 import TagStore
+
+/// Told of every decision request the moment its tags are written (the script engine is one).
+public protocol DecisionListener: Sendable {
+    /// A decision `number` for `action` of charge point `chargePoint` waits for an answer; `payload` is the
+    /// charge point's request.
+    func decisionRequested(action: String, chargePoint: String, number: Int64, payload: JSONValue)
+}
+
+/// The listeners the handshake tells of new requests.
+public final class DecisionListeners: Sendable {
+    private let listeners = Mutex<[any DecisionListener]>([])
+
+    public init() {}
+
+    /// Adds a listener.
+    public func add(_ listener: any DecisionListener) {
+        listeners.withLock { $0.append(listener) }
+    }
+
+    func notify(action: String, chargePoint: String, number: Int64, payload: JSONValue) {
+        for listener in listeners.withLock({ $0 }) {
+            listener.decisionRequested(action: action, chargePoint: chargePoint, number: number, payload: payload)
+        }
+    }
+}
 
 /// The SCADA handshake of ARCHITECTURE.md: the bridge writes a request's fields as tags and increments
 /// `{cp}.{Kind}.Request`; a decider writes `{cp}.{Kind}.Status` (and `.ResponseData`), then copies the
@@ -12,11 +39,14 @@ public struct DecisionHandshake: Sendable {
         public var name: String
         public var allowed: Set<String>
         public var defaultStatus: String
+        /// Answer tags besides `.Status` a decider may write (`ExpiryDate`, `ParentIdTag`, `ResponseData`).
+        public var optionalAnswers: [String]
 
-        public init(name: String, allowed: Set<String>, defaultStatus: String) {
+        public init(name: String, allowed: Set<String>, defaultStatus: String, optionalAnswers: [String]) {
             self.name = name
             self.allowed = allowed
             self.defaultStatus = defaultStatus
+            self.optionalAnswers = optionalAnswers
         }
     }
 
@@ -25,24 +55,30 @@ public struct DecisionHandshake: Sendable {
         public var status: String
         /// `{cp}.{Kind}.ResponseData`, for DataTransfer.
         public var data: TagValue?
+        /// `{cp}.{Kind}.ExpiryDate` and `.ParentIdTag`, optional parts of an idTagInfo.
+        public var expiryDate: Date? = nil
+        public var parentIdTag: String? = nil
         /// True when nobody answered in time and the default applied.
         public var timedOut: Bool
     }
 
     let tags: TagService
     let timeout: Duration
+    let listeners: DecisionListeners
     let logger: Logger
 
-    public init(tags: TagService, timeout: Duration, logger: Logger) {
+    public init(tags: TagService, timeout: Duration, listeners: DecisionListeners = DecisionListeners(), logger: Logger) {
         self.tags = tags
         self.timeout = timeout
+        self.listeners = listeners
         self.logger = logger
     }
 
     /// Runs one handshake for charge point `chargePoint`.
     /// - Parameters:
     ///   - fields: the request fields, written as `{cp}.{Kind}.{field}` before the counter moves.
-    public func decide(chargePoint: String, kind: Kind, fields: [(String, TagValue)]) async -> Decision {
+    ///   - payload: the charge point's request, for listeners (scripts get it as a table).
+    public func decide(chargePoint: String, kind: Kind, fields: [(String, TagValue)], payload: JSONValue) async -> Decision {
         let prefix = "\(chargePoint).\(kind.name)"
         let requestTag = "\(prefix).Request"
         let responseTag = "\(prefix).Response"
@@ -53,11 +89,13 @@ public struct DecisionHandshake: Sendable {
         for answer in [statusTag, responseTag] where tags.tag(answer) == nil {
             writes.append(TagWrite(name: answer, value: answer == responseTag ? .int(0) : .string(""), access: .readWrite))
         }
-        if kind.name == "DataTransfer", tags.tag("\(prefix).ResponseData") == nil {
-            writes.append(TagWrite(name: "\(prefix).ResponseData", value: .string(""), access: .readWrite))
+        // Optional answer parts are cleared with every request, so that no answer inherits an older one's.
+        for optional in kind.optionalAnswers {
+            writes.append(TagWrite(name: "\(prefix).\(optional)", value: .null, access: .readWrite))
         }
         writes.append(TagWrite(name: requestTag, value: .int(number)))
         tags.write(writes)
+        listeners.notify(action: kind.name, chargePoint: chargePoint, number: number, payload: payload)
 
         let answered = await tags.wait(for: responseTag, timeout: timeout) { value in
             value?.integerValue == number
@@ -75,8 +113,24 @@ public struct DecisionHandshake: Sendable {
                 metadata: ["ocpp.decision": .string(kind.name), "ocpp.status": .string(status)])
             return Decision(status: kind.defaultStatus, data: nil, timedOut: false)
         }
-        let data = kind.name == "DataTransfer" ? tags.value("\(prefix).ResponseData") : nil
-        return Decision(status: status, data: data, timedOut: false)
+        var decision = Decision(status: status, data: nil, timedOut: false)
+        if kind.optionalAnswers.contains("ResponseData") {
+            decision.data = tags.value("\(prefix).ResponseData").flatMap { $0 == .null ? nil : $0 }
+        }
+        if kind.optionalAnswers.contains("ExpiryDate"), let text = tags.value("\(prefix).ExpiryDate")?.textValue, !text.isEmpty {
+            decision.expiryDate = OCPPDateTime.parse(text)
+            if decision.expiryDate == nil {
+                logger.warning("decider wrote an ExpiryDate that is not an RFC 3339 date; left out", metadata: ["ocpp.decision": .string(kind.name)])
+            }
+        }
+        if kind.optionalAnswers.contains("ParentIdTag"), let text = tags.value("\(prefix).ParentIdTag")?.textValue, !text.isEmpty {
+            if text.count <= 20 {
+                decision.parentIdTag = text
+            } else {
+                logger.warning("decider wrote a ParentIdTag longer than 20 characters; left out", metadata: ["ocpp.decision": .string(kind.name)])
+            }
+        }
+        return decision
     }
 }
 
