@@ -12,6 +12,17 @@ struct Settings {
     var database = "data/bridge.sqlite"
     var mappings = "mappings"
     var logLevel = "info"
+    var scripts = ScriptSettings()
+
+    /// The script engine's settings (`scripts:` in the file).
+    struct ScriptSettings {
+        var directory = "scripts"
+        /// Whether the directory was named explicitly (a missing one is then an error, not a notice).
+        var directoryGiven = false
+        var enabled = true
+        var instructionLimit = 10_000_000
+        var memoryLimit = 64 << 20
+    }
 
     /// A configuration file that cannot be used: the file, the line and the reason.
     struct LoadError: Error, CustomStringConvertible {
@@ -40,7 +51,7 @@ struct Settings {
         let reader = Reader(file: path)
         try reader.members(root, allowed: [
             "ocpp", "api", "database", "mappings", "logLevel", "heartbeatInterval", "decisionTimeout",
-            "decisionDefaults", "callTimeout", "fallbackProtocol", "routing",
+            "decisionDefaults", "callTimeout", "fallbackProtocol", "routing", "scripts",
         ]) { key, node throws(LoadError) in
             switch key {
             case "ocpp":
@@ -58,6 +69,17 @@ struct Settings {
                     case "host": settings.api.host = try reader.string(node)
                     case "port": settings.api.port = try reader.int(node, in: 0...65535)
                     default: settings.api.maxBodySize = try reader.int(node, in: 1024...(64 << 20))
+                    }
+                }
+            case "scripts":
+                try reader.members(node, allowed: ["directory", "enabled", "instructionLimit", "memoryLimit"]) { key, node throws(LoadError) in
+                    switch key {
+                    case "directory":
+                        settings.scripts.directory = try reader.string(node)
+                        settings.scripts.directoryGiven = true
+                    case "enabled": settings.scripts.enabled = try reader.bool(node)
+                    case "instructionLimit": settings.scripts.instructionLimit = try reader.int(node, in: 10_000...1_000_000_000)
+                    default: settings.scripts.memoryLimit = try reader.int(node, in: (1 << 20)...(4 << 30))
                     }
                 }
             case "database": settings.database = try reader.string(node)
@@ -124,6 +146,14 @@ struct Settings {
                 throw error(node, "expected a whole number from \(range.lowerBound) to \(range.upperBound)")
             }
             return value
+        }
+
+        func bool(_ node: Node) throws(LoadError) -> Bool {
+            switch try string(node).lowercased() {
+            case "true", "yes", "on": return true
+            case "false", "no", "off": return false
+            default: throw error(node, "expected true or false")
+            }
         }
 
         /// A duration in seconds (decimals allowed), as milliseconds.

@@ -193,8 +193,9 @@ def _mappings_dir() -> str:
 
 
 class Bridge:
-    def __init__(self, workdir: Path):
+    def __init__(self, workdir: Path, extra_args: tuple[str, ...] = ()):
         self.workdir = workdir
+        self.extra_args = list(extra_args)
         self.log_path = workdir / "bridge.stderr.log"
         self.proc: subprocess.Popen | None = None
         self.ocpp_port = 0
@@ -236,6 +237,7 @@ class Bridge:
             "--db", str(self.workdir / "bridge.sqlite"),
             "--mappings", _mappings_dir(),
             "--config", str(config),
+            *self.extra_args,
         ]
         start_offset = self.log_offset()
         self.log_file = open(self.log_path, "ab")
