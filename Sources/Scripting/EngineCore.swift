@@ -88,6 +88,14 @@ final class EngineCore: Sendable {
         generations.add(1, ordering: .relaxed).newValue
     }
 
+    /// Queues a load of every script and suspends until it is done; [] if the thread stopped first.
+    func load(on queue: JobQueue) async -> [ScriptLoadError] {
+        await withCheckedContinuation { (continuation: CheckedContinuation<[ScriptLoadError], Never>) in
+            let queued = queue.enqueue { worker in continuation.resume(returning: worker.loadScripts()) }
+            if !queued { continuation.resume(returning: []) }
+        }
+    }
+
     /// Queues a load of every script and waits for it; [] if the thread stopped first.
     func load(on queue: JobQueue) -> [ScriptLoadError] {
         let result = Mutex<[ScriptLoadError]>([])

@@ -36,6 +36,18 @@ public final class ScriptEngine: Sendable {
         core.load(on: core.startThread())
     }
 
+    /// Starts the engine like `start()`, suspending (not blocking a thread) until the scripts are loaded.
+    @discardableResult
+    public func start() async -> [ScriptLoadError] {
+        await core.load(on: core.startThread())
+    }
+
+    /// Reloads the scripts like `reload()`, suspending (not blocking a thread) until they are loaded.
+    @discardableResult
+    public func reload() async -> [ScriptLoadError] {
+        await core.load(on: core.startThread())
+    }
+
     /// Stops the engine: timers stop, suspended calls are abandoned, the Lua state is closed.
     public func stop() {
         core.stop()

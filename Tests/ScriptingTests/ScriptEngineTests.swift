@@ -191,7 +191,7 @@ import Testing
         #expect(await eventually { host["Pong"] == .string("v1") })
         try folder.write("main.lua", "every(0.02, function() tag.set('New.Tick', true) end)\n"
             + "on_change('Ping', function() tag.set('Pong', 'v2') end)\n")
-        let errors = engine.reload()
+        let errors = await engine.reload()
         #expect(errors.isEmpty)
         host.write("Ping", 2)
         #expect(await eventually { host["Pong"] == .string("v2") })
