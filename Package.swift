@@ -30,6 +30,16 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Lua 5.4 from the system (Debian: liblua5.4-dev), with C shims for its macros and error-raising parts.
+        .systemLibrary(name: "CLua", pkgConfig: "lua5.4", providers: [.apt(["liblua5.4-dev"])]),
+        // The Lua script engine: triggers, timers, decisions and calls, reached through `ScriptHost`.
+        .target(
+            name: "Scripting",
+            dependencies: [
+                "CLua", "OCPPRPC", "TagStore",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // Charge point sessions, routing, the tag handshake, tag mappings.
         .target(
             name: "Bridge",
@@ -65,6 +75,10 @@ let package = Package(
         .testTarget(name: "OCPPRPCTests", dependencies: ["OCPPRPC"]),
         .testTarget(name: "OCPP16Tests", dependencies: ["OCPP16", "OCPPRPC"]),
         .testTarget(name: "TagStoreTests", dependencies: ["TagStore"]),
+        .testTarget(
+            name: "ScriptingTests",
+            dependencies: ["Scripting", "OCPPRPC", "TagStore", .product(name: "Logging", package: "swift-log")]
+        ),
         .testTarget(name: "BridgeTests", dependencies: ["Bridge", "OCPPRPC", "OCPP16", "TagStore"]),
         .testTarget(
             name: "BridgeHTTPTests",
