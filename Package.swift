@@ -36,7 +36,7 @@ let package = Package(
         .target(
             name: "Scripting",
             dependencies: [
-                "CLua", "OCPPRPC", "TagStore",
+                "CLua", "OCPPRPC", "TagStore", "Bridge",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -53,7 +53,7 @@ let package = Package(
         .target(
             name: "BridgeHTTP",
             dependencies: [
-                "Bridge", "OCPPRPC", "OCPP16", "TagStore",
+                "Bridge", "OCPPRPC", "OCPP16", "TagStore", "Scripting",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -65,8 +65,9 @@ let package = Package(
         .executableTarget(
             name: "ocpp-bridge",
             dependencies: [
-                "Bridge", "BridgeHTTP", "TagStore", "OCPPRPC",
+                "Bridge", "BridgeHTTP", "TagStore", "OCPPRPC", "Scripting",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -83,7 +84,7 @@ let package = Package(
         .testTarget(
             name: "BridgeHTTPTests",
             dependencies: [
-                "BridgeHTTP", "Bridge", "TagStore", "OCPPRPC",
+                "BridgeHTTP", "Bridge", "TagStore", "OCPPRPC", "Scripting",
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

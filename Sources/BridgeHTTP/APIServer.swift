@@ -5,6 +5,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import OCPPRPC
+import Scripting
 import TagStore
 
 /// The REST API listener (loopback by default: charge points must never reach the tag-write API).
@@ -19,15 +20,17 @@ public struct APIServer: Sendable {
     }
 
     let bridge: Bridge
+    let scripting: BridgeScripting?
     let configuration: Configuration
     let logger: Logger
     let metrics: BridgeMetrics
 
-    public init(bridge: Bridge, configuration: Configuration, logger: Logger) {
+    public init(bridge: Bridge, scripting: BridgeScripting? = nil, configuration: Configuration, logger: Logger) {
         self.bridge = bridge
+        self.scripting = scripting
         self.configuration = configuration
         self.logger = logger
-        self.metrics = BridgeMetrics(bridge: bridge)
+        self.metrics = BridgeMetrics(bridge: bridge, scripting: scripting)
     }
 
     /// The Hummingbird application serving the API; `onRunning` receives the bound address.
@@ -35,6 +38,7 @@ public struct APIServer: Sendable {
         let router = Router()
         TagsController(bridge: bridge, maxBodySize: configuration.maxBodySize).register(on: router)
         ChargePointsController(bridge: bridge, maxBodySize: configuration.maxBodySize).register(on: router)
+        ScriptsController(scripting: scripting).register(on: router)
         let metrics = self.metrics
         router.get("/health") { _, _ in JSONResponse.make(.ok, ["status": "ok"]) }
         router.get("/metrics") { _, _ in

@@ -1,8 +1,10 @@
 import Bridge
+import Scripting
 
 /// `/metrics` in the Prometheus text format.
 struct BridgeMetrics: Sendable {
     let bridge: Bridge
+    let scripting: BridgeScripting?
 
     func render() -> String {
         let all = bridge.registry.all
@@ -23,6 +25,10 @@ struct BridgeMetrics: Sendable {
         counter("ocpp_bridge_tag_flushes_total", "SQLite transactions that committed queued tag writes.", store.flushCount)
         counter("ocpp_bridge_tag_writes_flushed_total", "Tag writes committed by those transactions.", store.flushedWriteCount)
         gauge("ocpp_bridge_tag_largest_flush", "The most tag writes committed in one transaction.", store.largestFlush)
+        if let scripting {
+            gauge("ocpp_bridge_scripts_loaded", "Lua scripts loaded now.", scripting.engine.loadedScripts.count)
+            counter("ocpp_bridge_script_errors_total", "Script errors (loading and running) since start.", scripting.errorCount)
+        }
         return lines.joined(separator: "\n") + "\n"
     }
 }

@@ -4,8 +4,10 @@ import BridgeHTTP
 import Foundation
 import Logging
 import OCPPRPC
+import Scripting
 import ServiceLifecycle
 import TagStore
+import UnixSignals
 
 /// `ocpp-bridge serve`: runs everything, on defaults that serve on a fresh machine.
 struct Serve: AsyncParsableCommand {
@@ -17,6 +19,8 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "The REST API port (0 picks a free one).") var apiPort: Int?
     @Option(help: "The SQLite tag database file, created and migrated on start.") var db: String?
     @Option(help: "The folder of tag mapping files.") var mappings: String?
+    @Option(help: "The folder of Lua scripts (default: scripts).") var scripts: String?
+    @Flag(help: "Run without the script engine.") var noScripts = false
     @Option(help: "A YAML configuration file; flags override it.") var config: String?
     @Option(help: "The log level: trace, debug, info, notice, warning, error, critical.") var logLevel: String?
 
@@ -36,6 +40,11 @@ struct Serve: AsyncParsableCommand {
         if let db { settings.database = db }
         if let mappings { settings.mappings = mappings }
         if let logLevel { settings.logLevel = logLevel }
+        if let scripts {
+            settings.scripts.directory = scripts
+            settings.scripts.directoryGiven = true
+        }
+        if noScripts { settings.scripts.enabled = false }
         for (name, port) in [("--ocpp-port", settings.ocpp.port), ("--api-port", settings.api.port)] where !(0...65535).contains(port) {
             throw ValidationError("\(name) must be 0 to 65535, not \(port)")
         }
@@ -62,35 +71,72 @@ struct Serve: AsyncParsableCommand {
         try FileManager.default.createDirectory(at: databaseURL.deletingLastPathComponent(), withIntermediateDirectories: true)
         let store = try TagStore(path: settings.database, logger: logger)
         let bridge = Bridge(configuration: settings.bridge, store: store, mapping: mapping, logger: logger)
+        let scripting = try makeScripting(settings.scripts, bridge: bridge, logger: logger)
         let ocpp = OCPPEndpoint(bridge: bridge, configuration: settings.ocpp, logger: logger).application { address in
             logger.info("listening ocpp=\(address)")
         }
-        let api = APIServer(bridge: bridge, configuration: settings.api, logger: logger).application { address in
+        let api = APIServer(bridge: bridge, scripting: scripting, configuration: settings.api, logger: logger).application { address in
             logger.info("listening api=\(address)")
         }
         logger.info("database \(settings.database), mappings \(settings.mappings)")
         let group = ServiceGroup(
             configuration: .init(
-                services: [BridgeService(bridge: bridge, logger: logger), ocpp, api],
+                services: [BridgeService(bridge: bridge, scripting: scripting, logger: logger), ocpp, api],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         try await group.run()
     }
+
+    /// The script engine, unless disabled; a scripts folder named explicitly must exist.
+    func makeScripting(_ settings: Settings.ScriptSettings, bridge: Bridge, logger: Logger) throws -> BridgeScripting? {
+        guard settings.enabled else {
+            logger.info("script engine disabled")
+            return nil
+        }
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: settings.directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+            if settings.directoryGiven { throw ValidationError("--scripts: no folder at '\(settings.directory)'") }
+            logger.info("no scripts folder at '\(settings.directory)': running without scripts")
+            return nil
+        }
+        let configuration = ScriptEngineConfiguration(
+            instructionLimit: settings.instructionLimit, memoryLimit: settings.memoryLimit)
+        return BridgeScripting(bridge: bridge, directory: settings.directory, configuration: configuration, logger: logger)
+    }
 }
 
-/// Runs the bridge's background work (the change feed, command tags) and closes sessions and the database
-/// on graceful shutdown.
+/// Runs the bridge's background work (the change feed, command tags, the script engine, reload on SIGHUP)
+/// and closes sessions and the database on graceful shutdown.
 struct BridgeService: Service {
     let bridge: Bridge
+    let scripting: BridgeScripting?
     let logger: Logger
 
     func run() async throws {
         let commands = CommandTags(bridge: bridge, logger: logger)
         commands.start()
+        if let scripting {
+            let errors = await scripting.start()
+            logger.info("scripts loaded", metadata: [
+                "scripts.loaded": .string(scripting.engine.loadedScripts.joined(separator: ",")),
+                "scripts.errors": .stringConvertible(errors.count),
+            ])
+        }
         await cancelWhenGracefulShutdown {
-            await bridge.tags.run()
+            await withDiscardingTaskGroup { group in
+                group.addTask { await bridge.tags.run() }
+                if let scripting {
+                    group.addTask {
+                        for await _ in await UnixSignalsSequence(trapping: .sighup) {
+                            let errors = await scripting.reload()
+                            logger.info("scripts reloaded on SIGHUP", metadata: ["scripts.errors": .stringConvertible(errors.count)])
+                        }
+                    }
+                }
+            }
         }
         logger.info("shutting down: closing sessions and flushing the tag database")
+        scripting?.stop()
         await bridge.shutdown()
         await bridge.tags.store.close()
     }

@@ -173,7 +173,7 @@ async def test_reload_over_rest_and_sighup_keeps_charge_points_connected(scripte
         await cp.call(call.Heartbeat())
         status, body = await api.arequest("POST", "/api/scripts/reload")
         assert status == 200, body
-        assert "10_authorization.lua" in body["loaded"]
+        assert "scripts/10_authorization.lua" in body["loaded"]
         assert body["errors"] == []
         scripted.proc.send_signal(signal.SIGHUP)
         await asyncio.sleep(0.3)
