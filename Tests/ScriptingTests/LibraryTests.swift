@@ -128,3 +128,53 @@ struct RecordingLogHandler: LogHandler {
 final class EntryBox: Sendable {
     let entries = Mutex<[RecordingLogHandler.Entry]>([])
 }
+
+@Suite struct ReloadTests {
+    @Test func aCallInFlightDuringReloadIsAbandonedSafely() async throws {
+        let source = """
+            on_change('Go', function()
+              local result = call('CP1', 'Slow')
+              tag.set('Late', result.status)
+            end)
+            on_change('Ping', function(name, value) tag.set('Pong', value) end)
+            """
+        let folder = try ScriptFolder(["slow.lua": source])
+        defer { folder.remove() }
+        let host = MemoryHost(answer: { _, _, _ in
+            try? await Task.sleep(for: .milliseconds(150))
+            return .success(["status": "answered"])
+        })
+        let (engine, _) = startEngine(folder, host: host)
+        defer { engine.stop() }
+        host.write("Go", 1)
+        try await Task.sleep(for: .milliseconds(20))
+        #expect(await engine.reload().isEmpty)
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(host["Late"] == nil)
+        host.write("Ping", 7)
+        #expect(await eventually { host["Pong"] == .int(7) })
+        host.write("Go", 2)
+        #expect(await eventually { host["Late"] == .string("answered") })
+        #expect(engine.errorCount == 0)
+    }
+
+    @Test func stopWithACallInFlightEndsCleanly() async throws {
+        let folder = try ScriptFolder(["slow.lua": "on_change('Go', function() call('CP1', 'Slow'); tag.set('Late', true) end)\n"])
+        defer { folder.remove() }
+        let host = MemoryHost(answer: { _, _, _ in
+            try? await Task.sleep(for: .milliseconds(100))
+            return .success([:])
+        })
+        let (engine, _) = startEngine(folder, host: host)
+        host.write("Go", 1)
+        try await Task.sleep(for: .milliseconds(20))
+        engine.stop()
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(host["Late"] == nil)
+        // Started again, the engine serves as before.
+        #expect(await engine.start().isEmpty)
+        host.write("Go", 2)
+        #expect(await eventually { host["Late"] == .bool(true) })
+        engine.stop()
+    }
+}
