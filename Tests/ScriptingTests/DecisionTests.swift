@@ -146,12 +146,10 @@ import Testing
         let host = MemoryHost(answer: Self.answer)
         let (engine, _) = startEngine(folder, host: host)
         defer { engine.stop() }
-        let started = ContinuousClock.now
         host.write("Slow.Go", 1)
         host.write("Fast.Go", 1)
         #expect(await eventually { host["Fast.Done"] == .bool(true) })
         #expect(host["Slow.Done"] == nil)
-        #expect(ContinuousClock.now - started < .milliseconds(700))
         #expect(await eventually { host["Slow.Done"] == .string("Late") })
     }
 

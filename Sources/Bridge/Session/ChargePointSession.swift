@@ -13,11 +13,8 @@ public actor ChargePointSession {
     nonisolated let connection: any ChargePointConnection
     nonisolated let logger: Logger
     nonisolated let handler: any IncomingCallHandler
-    nonisolated let ids: MessageIDGenerator
+    nonisolated let outgoing: OutgoingCalls
 
-    private var queue = OutgoingCallQueue()
-    private var waiters: [String: CheckedContinuation<Result<JSONValue, CallFailure>, Never>] = [:]
-    private var timers: [String: Task<Void, Never>] = [:]
     private var isClosed = false
     private let incoming: AsyncStream<(id: String, action: String, payload: JSONValue)>.Continuation
     private let incomingCalls: AsyncStream<(id: String, action: String, payload: JSONValue)>
@@ -36,7 +33,7 @@ public actor ChargePointSession {
         var logger = logger
         logger[metadataKey: "ocpp.chargePointId"] = .string(chargePointId)
         self.logger = logger
-        self.ids = MessageIDGenerator()
+        self.outgoing = OutgoingCalls(logger: logger) { text in connection.send(text) }
         (incomingCalls, incoming) = AsyncStream.makeStream(bufferingPolicy: .unbounded)
     }
 
@@ -83,71 +80,31 @@ public actor ChargePointSession {
         case .call(let id, let action, let payload):
             incoming.yield((id, action, payload))
         case .callResult(let id, let payload):
-            finish(id: id, with: .success(payload))
+            outgoing.complete(id: id, with: .success(payload))
         case .callError(let id, let code, let description, let details):
-            finish(id: id, with: .failure(CallFailure(.callError, code: code, description, details: details)))
+            outgoing.complete(id: id, with: .failure(CallFailure(.callError, code: code, description, details: details)))
         }
     }
 
     /// Sends a CALL to the charge point and waits for its answer, at most `timeout` from now (queueing included).
-    public func call(action: String, payload: JSONValue, timeout: Duration) async -> Result<JSONValue, CallFailure> {
-        guard !isClosed else { return .failure(CallFailure(.disconnected, "the charge point disconnected")) }
-        let call = OutgoingCallQueue.Call(id: ids.next(), action: action, payload: payload)
-        return await withCheckedContinuation { continuation in
-            waiters[call.id] = continuation
-            timers[call.id] = Task { [weak self] in
-                try? await Task.sleep(for: timeout)
-                guard !Task.isCancelled else { return }
-                await self?.timedOut(id: call.id)
-            }
-            if let now = queue.enqueue(call) { send(now) }
-        }
+    public nonisolated func call(action: String, payload: JSONValue, timeout: Duration) async -> Result<JSONValue, CallFailure> {
+        await outgoing.call(action: action, payload: payload, timeout: timeout)
     }
 
     /// How many of the bridge's CALLs are waiting or in flight.
-    public var pendingCalls: Int { queue.count }
+    public nonisolated var pendingCalls: Int { outgoing.count }
 
     /// The connection ended: fails every pending CALL and stops answering.
     public func closed() {
         guard !isClosed else { return }
         isClosed = true
         incoming.finish()
-        for call in queue.drain() {
-            resolve(id: call.id, .failure(CallFailure(.disconnected, "the charge point disconnected")))
-        }
+        outgoing.close(reason: "the charge point disconnected")
     }
 
     /// Closes the WebSocket (the bridge's decision), then behaves as `closed()`.
     public func close(_ reason: SessionCloseReason) {
         connection.close(reason)
         closed()
-    }
-
-    private func send(_ call: OutgoingCallQueue.Call) {
-        logger.debug("sending CALL", metadata: ["ocpp.action": .string(call.action), "ocpp.messageId": .string(call.id)])
-        connection.send(call.frame.text)
-    }
-
-    private func finish(id: String, with result: Result<JSONValue, CallFailure>) {
-        let (completed, next) = queue.complete(id: id)
-        guard completed != nil else {
-            logger.warning("dropped an answer with an unknown message id", metadata: ["ocpp.messageId": .string(id)])
-            return
-        }
-        resolve(id: id, result)
-        if let next { send(next) }
-    }
-
-    private func timedOut(id: String) {
-        let (found, next) = queue.cancel(id: id)
-        guard found else { return }
-        logger.warning("CALL timed out", metadata: ["ocpp.messageId": .string(id)])
-        resolve(id: id, .failure(CallFailure(.timeout, "the charge point did not answer in time")))
-        if let next { send(next) }
-    }
-
-    private func resolve(id: String, _ result: Result<JSONValue, CallFailure>) {
-        timers.removeValue(forKey: id)?.cancel()
-        waiters.removeValue(forKey: id)?.resume(returning: result)
     }
 }

@@ -1,0 +1,103 @@
+import Logging
+import OCPPRPC
+import Synchronization
+
+/// The CALLs one side of a connection sends to its peer, each awaiting its answer: one in flight at a time
+/// (OCPP-J §4.1.1), the rest waiting in order, each with a timeout that counts from the moment it is queued.
+///
+/// Used for the bridge's CALLs to a charge point and for its CALLs to an upstream CSMS. `OutgoingCallQueue`
+/// decides what goes on the wire; this class keeps the waiting callers and the timers.
+package final class OutgoingCalls: Sendable {
+    private struct State {
+        var queue = OutgoingCallQueue()
+        var waiters: [String: CheckedContinuation<Result<JSONValue, CallFailure>, Never>] = [:]
+        var timers: [String: Task<Void, Never>] = [:]
+        var closed = false
+    }
+
+    private let state = Mutex(State())
+    private let ids: MessageIDGenerator
+    private let transmit: @Sendable (String) -> Void
+    private let logger: Logger
+
+    /// - Parameter transmit: puts one frame on the wire; must not block.
+    package init(ids: MessageIDGenerator = MessageIDGenerator(), logger: Logger, transmit: @escaping @Sendable (String) -> Void) {
+        self.ids = ids
+        self.logger = logger
+        self.transmit = transmit
+    }
+
+    /// Sends a CALL when its turn comes and returns the answer, a CALLERROR, or a timeout.
+    package func call(action: String, payload: JSONValue, timeout: Duration) async -> Result<JSONValue, CallFailure> {
+        let call = OutgoingCallQueue.Call(id: ids.next(), action: action, payload: payload)
+        return await withCheckedContinuation { continuation in
+            let (accepted, sendNow) = state.withLock { state -> (Bool, OutgoingCallQueue.Call?) in
+                guard !state.closed else { return (false, nil) }
+                state.waiters[call.id] = continuation
+                state.timers[call.id] = Task { [weak self] in
+                    try? await Task.sleep(for: timeout)
+                    guard !Task.isCancelled else { return }
+                    self?.timedOut(id: call.id)
+                }
+                return (true, state.queue.enqueue(call))
+            }
+            guard accepted else {
+                continuation.resume(returning: .failure(CallFailure(.disconnected, "the connection is closed")))
+                return
+            }
+            if let sendNow { send(sendNow) }
+        }
+    }
+
+    /// An answer arrived; returns false (and changes nothing) when `id` is not the call in flight.
+    @discardableResult
+    package func complete(id: String, with result: Result<JSONValue, CallFailure>) -> Bool {
+        let (continuation, next) = state.withLock { state -> (CheckedContinuation<Result<JSONValue, CallFailure>, Never>?, OutgoingCallQueue.Call?) in
+            let (completed, next) = state.queue.complete(id: id)
+            guard completed != nil else { return (nil, nil) }
+            state.timers.removeValue(forKey: id)?.cancel()
+            return (state.waiters.removeValue(forKey: id), next)
+        }
+        guard let continuation else {
+            logger.warning("dropped an answer with an unknown message id", metadata: ["ocpp.messageId": .string(id)])
+            return false
+        }
+        continuation.resume(returning: result)
+        if let next { send(next) }
+        return true
+    }
+
+    /// The connection ended: every pending call fails with `reason`; later calls fail at once.
+    package func close(reason: String) {
+        let waiters = state.withLock { state -> [CheckedContinuation<Result<JSONValue, CallFailure>, Never>] in
+            state.closed = true
+            for timer in state.timers.values { timer.cancel() }
+            state.timers = [:]
+            _ = state.queue.drain()
+            defer { state.waiters = [:] }
+            return Array(state.waiters.values)
+        }
+        for waiter in waiters { waiter.resume(returning: .failure(CallFailure(.disconnected, reason))) }
+    }
+
+    /// Calls waiting or in flight.
+    package var count: Int { state.withLock { $0.queue.count } }
+
+    private func timedOut(id: String) {
+        let (continuation, next) = state.withLock { state -> (CheckedContinuation<Result<JSONValue, CallFailure>, Never>?, OutgoingCallQueue.Call?) in
+            let (found, next) = state.queue.cancel(id: id)
+            guard found else { return (nil, nil) }
+            state.timers[id] = nil
+            return (state.waiters.removeValue(forKey: id), next)
+        }
+        guard let continuation else { return }
+        logger.warning("CALL timed out", metadata: ["ocpp.messageId": .string(id)])
+        continuation.resume(returning: .failure(CallFailure(.timeout, "no answer in time")))
+        if let next { send(next) }
+    }
+
+    private func send(_ call: OutgoingCallQueue.Call) {
+        logger.debug("sending CALL", metadata: ["ocpp.action": .string(call.action), "ocpp.messageId": .string(call.id)])
+        transmit(call.frame.text)
+    }
+}
