@@ -75,7 +75,11 @@ let package = Package(
         ),
         .testTarget(name: "OCPPRPCTests", dependencies: ["OCPPRPC"]),
         .testTarget(name: "OCPP16Tests", dependencies: ["OCPP16", "OCPPRPC"]),
-        .testTarget(name: "TagStoreTests", dependencies: ["TagStore"]),
+        .testTarget(
+            name: "TagStoreTests",
+            // GRDB: to build databases of older schema versions for migration tests.
+            dependencies: ["TagStore", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
         .testTarget(
             name: "ScriptingTests",
             dependencies: ["Scripting", "OCPPRPC", "TagStore", .product(name: "Logging", package: "swift-log")]

@@ -173,3 +173,60 @@ CREATE TABLE transactions (
 
 -- Finds a resent StartTransaction, and a charge point's transactions.
 CREATE INDEX transactions_by_charge_point ON transactions (charge_point, connector_id, start_time);
+
+-- migration: v2
+
+-- Proxy mode: messages queued durably for an upstream CSMS while it is unreachable. Only
+-- transaction-related messages are queued (StartTransaction, StopTransaction, transaction
+-- MeterValues); the bridge replays them per upstream and charge point in seq order, and deletes
+-- each row once the upstream has answered it, in the same commit as the id mapping a
+-- StartTransaction answer brings (see `upstream_transactions`).
+CREATE TABLE upstream_queue (
+    -- Position in the queue, strictly increasing in commit order. AUTOINCREMENT: never reused,
+    -- so a replayed row can never be mistaken for a newer one.
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    -- The upstream CSMS's configured name, e.g. 'primary' or 'backup'.
+    upstream TEXT NOT NULL,
+    -- The charge point id the message came from.
+    charge_point TEXT NOT NULL,
+    -- The OCPP action: 'StartTransaction', 'StopTransaction' or 'MeterValues'.
+    action TEXT NOT NULL,
+    -- The request payload as JSON text, as the charge point sent it (transactionIds are the
+    -- bridge's local ids; the bridge rewrites them to the upstream's ids when it sends the row).
+    payload TEXT NOT NULL CHECK (json_valid(payload)),
+    -- The local transaction id (`transactions.id`) the message belongs to, NULL if none (a
+    -- MeterValues without transactionId). Not a foreign key: old transactions may be deleted.
+    local_transaction_id INTEGER,
+    -- When the bridge queued it, ISO-8601 UTC with milliseconds and Z.
+    created_at TEXT NOT NULL,
+    -- Sends that got no acknowledgement so far.
+    attempts INTEGER NOT NULL DEFAULT 0,
+    -- Why the last send failed (transport error, timeout, CALLERROR), NULL if none did.
+    last_error TEXT
+);
+
+-- Replays one upstream's queue for one charge point in order, and counts it.
+CREATE INDEX upstream_queue_by_upstream ON upstream_queue (upstream, charge_point, seq);
+
+-- Proxy mode: the transaction ids each upstream gave, per local id. The bridge allocates the id
+-- the charge point sees (`transactions.id`, the local id); each upstream answers the relayed
+-- StartTransaction with an id of its own (the remote id). The bridge rewrites transactionIds with
+-- this table: local to remote going up (StopTransaction, MeterValues), remote to local coming down
+-- (RemoteStopTransaction, SetChargingProfile).
+CREATE TABLE upstream_transactions (
+    -- The upstream CSMS's configured name.
+    upstream TEXT NOT NULL,
+    -- The charge point the transaction runs on.
+    charge_point TEXT NOT NULL,
+    -- The bridge's transaction id (`transactions.id`).
+    local_id INTEGER NOT NULL,
+    -- The transactionId the upstream answered the StartTransaction with.
+    remote_id INTEGER NOT NULL,
+    -- When the bridge recorded the mapping, ISO-8601 UTC with milliseconds and Z.
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (upstream, local_id)
+) WITHOUT ROWID;
+
+-- Maps a remote id back to its one local id per upstream and charge point.
+CREATE UNIQUE INDEX upstream_transactions_by_remote_id
+    ON upstream_transactions (upstream, charge_point, remote_id);

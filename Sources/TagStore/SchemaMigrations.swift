@@ -43,12 +43,14 @@ package enum SchemaMigrations {
     static func apply(to writer: some DatabaseWriter) throws {
         let migrations = try parse(Schema.sql)
         let migrator = try migrator()
-        for migration in migrations {
-            do {
-                try migrator.migrate(writer, upTo: migration.name)
-            } catch {
-                throw TagStoreError.migrationFailed(migration.name, underlying: error)
-            }
+        // All at once: `migrate(_:upTo:)` stops the process when the database is already past its
+        // target. Each migration commits on its own, so the first one not applied is the one that failed.
+        do {
+            try migrator.migrate(writer)
+        } catch {
+            let applied = (try? writer.read { db in try migrator.appliedIdentifiers(db) }) ?? []
+            let failed = migrations.first { !applied.contains($0.name) }?.name ?? migrations[migrations.count - 1].name
+            throw TagStoreError.migrationFailed(failed, underlying: error)
         }
     }
 }

@@ -87,7 +87,7 @@ extension TagStore {
     }
 
     /// Runs `body` in an immediate transaction whose commit is fsynced (`synchronous=FULL`).
-    private func durableWrite<T: Sendable>(
+    func durableWrite<T: Sendable>(
         _ operation: String, _ body: @escaping @Sendable (Database) throws -> T
     ) async throws -> T {
         try await storage(operation) {

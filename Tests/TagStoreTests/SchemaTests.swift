@@ -36,13 +36,16 @@ import Testing
         let again = try database.open()
         await again.close()
 
-        #expect(try database.sqlite("SELECT identifier FROM grdb_migrations") == "v1")
+        #expect(try database.sqlite("SELECT group_concat(identifier) FROM grdb_migrations") == "v1,v2")
         #expect(try database.sqlite("PRAGMA journal_mode") == "wal")
         let tables = try database.sqlite(
             "SELECT name FROM sqlite_master WHERE type IN ('table', 'trigger') AND name NOT LIKE 'sqlite_%' ORDER BY name")
         #expect(
             tables.split(separator: "\n")
-                == ["grdb_migrations", "tag_changes", "tags", "tags_after_insert", "tags_after_update", "transactions"])
+                == [
+                    "grdb_migrations", "tag_changes", "tags", "tags_after_insert", "tags_after_update", "transactions",
+                    "upstream_queue", "upstream_transactions",
+                ])
     }
 
     @Test(arguments: [
