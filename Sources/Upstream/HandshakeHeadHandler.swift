@@ -1,0 +1,35 @@
+import NIOCore
+import NIOHTTP1
+
+/// Sits between the HTTP codec and NIO's client upgrade handler during the handshake: it rewrites the
+/// request's `Connection` header to the standard `Connection: Upgrade` (NIO writes `upgrade`) and records
+/// the response head, so a refused upgrade can report its HTTP status.
+final class HandshakeHeadHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPClientResponsePart
+    typealias InboundOut = HTTPClientResponsePart
+    typealias OutboundIn = HTTPClientRequestPart
+    typealias OutboundOut = HTTPClientRequestPart
+
+    /// The first response head received.
+    private(set) var responseHead: HTTPResponseHead?
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if responseHead == nil, case .head(let head) = Self.unwrapInboundIn(data) {
+            responseHead = head
+        }
+        context.fireChannelRead(data)
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        guard case .head(var head) = Self.unwrapOutboundIn(data) else {
+            context.write(data, promise: promise)
+            return
+        }
+        head.headers.replaceOrAdd(name: "Connection", value: "Upgrade")
+        head.headers.replaceOrAdd(name: "Upgrade", value: "websocket")
+        context.write(Self.wrapOutboundOut(.head(head)), promise: promise)
+    }
+}
+
+@available(*, unavailable)
+extension HandshakeHeadHandler: Sendable {}
