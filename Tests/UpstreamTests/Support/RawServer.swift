@@ -11,6 +11,8 @@ final class RawServer: Sendable {
         case switching(connection: String, subprotocol: String?, wrongAccept: Bool = false, then: After = .echo)
         /// These exact bytes, then close.
         case raw(String)
+        /// These exact bytes as soon as anything arrives (a TLS ClientHello, say), then close.
+        case rawOnFirstBytes(String)
         /// Nothing at all; the connection stays open.
         case silence
     }
@@ -87,6 +89,11 @@ final class RawConnectionHandler: ChannelInboundHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var bytes = Self.unwrapInboundIn(data)
         buffer.writeBuffer(&bytes)
+        if case .rawOnFirstBytes(let text) = answer {
+            let channel = context.channel
+            context.writeAndFlush(Self.wrapOutboundOut(ByteBuffer(string: text))).whenComplete { _ in channel.close(promise: nil) }
+            return
+        }
         if !upgraded {
             let view = Array(buffer.readableBytesView)
             guard let end = Self.find([13, 10, 13, 10], in: view) else { return }
@@ -111,7 +118,7 @@ final class RawConnectionHandler: ChannelInboundHandler {
 
     private func respond(to head: String, context: ChannelHandlerContext) {
         switch answer {
-        case .silence:
+        case .silence, .rawOnFirstBytes:
             return
         case .raw(let text):
             let channel = context.channel
