@@ -86,10 +86,8 @@ final class UpstreamFrameHandler: ChannelInboundHandler, RemovableChannelHandler
     func errorCaught(context: ChannelHandlerContext, error: Error) {
         switch error {
         case let error as NIOWebSocketError:
-            // WebSocketProtocolErrorHandler has already sent the close frame and closes the channel.
-            sentClose = true
             let code: WebSocketErrorCode = error == .invalidFrameLength ? .messageTooLarge : .protocolError
-            record(UpstreamCloseInfo(code: code, initiator: .local, error: "\(error)"))
+            protocolFailure(code, error: "\(error)")
         case NIOWebSocketFrameAggregator.Error.accumulatedFrameSizeIsTooLarge:
             protocolFailure(.messageTooLarge, error: "message larger than the limit")
         case let error as NIOWebSocketFrameAggregator.Error:
