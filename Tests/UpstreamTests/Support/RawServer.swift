@@ -1,5 +1,6 @@
 import NIOCore
 import NIOPosix
+import NIOSSL
 import Synchronization
 
 /// A hand-written WebSocket server on 127.0.0.1 port 0, over raw NIO bytes, that answers the upgrade
@@ -43,12 +44,13 @@ final class RawServer: Sendable {
     }
 
     /// Starts a server that answers every connection with `answer`.
-    static func start(_ answer: Answer) async throws -> RawServer {
+    static func start(_ answer: Answer, tls: NIOSSLContext? = nil) async throws -> RawServer {
         let recorder = RequestRecorder()
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let tls { try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls)) }
                     try channel.pipeline.syncOperations.addHandler(RawConnectionHandler(answer: answer, recorder: recorder))
                 }
             }
