@@ -38,8 +38,9 @@ struct SelfSignedCertificate {
             thread.start()
         }
         guard status == 0 else { throw CocoaError(.fileReadUnknown) }
+        guard let certificate = try NIOSSLCertificate.fromPEMFile(certPath).first else { throw CocoaError(.fileReadCorruptFile) }
         return SelfSignedCertificate(
-            certificate: try NIOSSLCertificate(file: certPath, format: .pem),
+            certificate: certificate,
             key: try NIOSSLPrivateKey(file: keyPath, format: .pem))
     }
 
