@@ -68,7 +68,12 @@ final class UpstreamFrameHandler: ChannelInboundHandler, RemovableChannelHandler
         switch frame.opcode {
         case .text:
             guard !receivedClose else { return }
-            continuation.yield(String(buffer: frame.unmaskedData))
+            let data = frame.unmaskedData
+            guard let text = String(validating: data.readableBytesView, as: UTF8.self) else {
+                protocolFailure(.dataInconsistentWithMessage, error: "text message is not valid UTF-8")
+                return
+            }
+            continuation.yield(text)
         case .binary:
             logger.info("dropped a binary message: OCPP-J uses text", metadata: ["ws.bytes": .stringConvertible(frame.length)])
         case .ping:
