@@ -14,6 +14,8 @@ final class HandshakeHeadHandler: ChannelDuplexHandler, RemovableChannelHandler 
     private(set) var responseHead: HTTPResponseHead?
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        // Once the head is recorded nothing is unwrapped: when the HTTP decoder is removed after a 101 it
+        // forwards the leftover bytes (already WebSocket frames) through here as raw `ByteBuffer`s.
         if responseHead == nil, case .head(let head) = Self.unwrapInboundIn(data) {
             responseHead = head
         }

@@ -36,9 +36,8 @@ extension UpstreamConnection {
         logger: Logger
     ) async throws(UpstreamConnectError) -> UpstreamConnection {
         let target = try WebSocketURL(parsing: url)
-        guard maxMessageSize > 0, maxMessageSize <= Int(UInt32.max) else {
-            throw .invalidURL("maxMessageSize \(maxMessageSize) is out of range")
-        }
+        // NIO's frame decoder requires a limit that fits in 32 bits (it preconditions on it).
+        let maxMessageSize = min(max(maxMessageSize, 1), Int(UInt32.max))
         var logger = logger
         logger[metadataKey: "upstream.url"] = .string(url)
 

@@ -71,7 +71,7 @@ extension UpstreamConnection {
             let sync = channel.pipeline.syncOperations
             try sync.addHandler(
                 NIOWebSocketFrameAggregator(
-                    minNonFinalFragmentSize: 1, maxAccumulatedFrameCount: 1 << 16, maxAccumulatedFrameSize: maxMessageSize))
+                    minNonFinalFragmentSize: 0, maxAccumulatedFrameCount: 1 << 16, maxAccumulatedFrameSize: maxMessageSize))
             try sync.addHandler(handler)
         } catch {
             continuation.finish()

@@ -68,7 +68,12 @@ final class UpstreamFrameHandler: ChannelInboundHandler, RemovableChannelHandler
         switch frame.opcode {
         case .text:
             guard !receivedClose else { return }
-            continuation.yield(String(buffer: frame.unmaskedData))
+            let data = frame.unmaskedData
+            guard let text = String(validating: data.readableBytesView, as: UTF8.self) else {
+                protocolFailure(.dataInconsistentWithMessage, error: "text message is not valid UTF-8")
+                return
+            }
+            continuation.yield(text)
         case .binary:
             logger.info("dropped a binary message: OCPP-J uses text", metadata: ["ws.bytes": .stringConvertible(frame.length)])
         case .ping:
@@ -86,10 +91,8 @@ final class UpstreamFrameHandler: ChannelInboundHandler, RemovableChannelHandler
     func errorCaught(context: ChannelHandlerContext, error: Error) {
         switch error {
         case let error as NIOWebSocketError:
-            // WebSocketProtocolErrorHandler has already sent the close frame and closes the channel.
-            sentClose = true
             let code: WebSocketErrorCode = error == .invalidFrameLength ? .messageTooLarge : .protocolError
-            record(UpstreamCloseInfo(code: code, initiator: .local, error: "\(error)"))
+            protocolFailure(code, error: "\(error)")
         case NIOWebSocketFrameAggregator.Error.accumulatedFrameSizeIsTooLarge:
             protocolFailure(.messageTooLarge, error: "message larger than the limit")
         case let error as NIOWebSocketFrameAggregator.Error:

@@ -21,7 +21,9 @@ final class UpstreamWebSocketUpgrader<UpgradeResult: Sendable>: NIOTypedHTTPClie
         let offered = offeredSubprotocols
         self.inner = NIOTypedWebSocketClientUpgrader(
             maxFrameSize: maxFrameSize,
-            enableAutomaticErrorHandling: true,
+            // UpstreamFrameHandler answers protocol errors itself: NIO's WebSocketProtocolErrorHandler may close
+            // the channel before later handlers see the error, which would lose the close code.
+            enableAutomaticErrorHandling: false,
             upgradePipelineHandler: { channel, head in
                 do {
                     let subprotocol = try HandshakeValidation.chosenSubprotocol(head.headers, offered: offered)

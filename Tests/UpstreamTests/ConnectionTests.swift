@@ -65,6 +65,16 @@ struct ConnectionTests {
         #expect(try await receive(1, from: upstream).isEmpty)
     }
 
+    @Test func closesWith1007OnInvalidUTF8() async throws {
+        let bytes = Array(RawConnectionHandler.serverFrame(opcode: 0x1, payload: [0x66, 0xC3, 0x28]).readableBytesView)
+        let server = try await RawServer.start(.switching(connection: "Upgrade", subprotocol: "ocpp1.6", then: .send(bytes)))
+        defer { Task { await server.stop() } }
+        let upstream = try await connect(server.url())
+        let info = try await withTimeout { await upstream.waitUntilClosed() }
+        #expect(info.code == .dataInconsistentWithMessage)
+        #expect(try await receive(1, from: upstream).isEmpty)
+    }
+
     @Test func survivesGarbageAfterThe101() async throws {
         let garbage = Array("HTTP/1.1 200 OK\r\nthis is not a websocket frame\r\n\r\n".utf8)
         let server = try await RawServer.start(.switching(connection: "Upgrade", subprotocol: "ocpp1.6", then: .send(garbage)))

@@ -42,6 +42,19 @@ struct EchoServerTests {
         }
     }
 
+    @Test func answersTheServersPings() async throws {
+        // The server closes a peer that misses a pong after one or two periods; the client must outlive that.
+        try await EchoServer.run(autoPing: .milliseconds(100)) { server in
+            let upstream = try await connect(server.url())
+            _ = try await receive(1, from: upstream)
+            try await Task.sleep(for: .milliseconds(800))
+            upstream.send("alive")
+            #expect(try await receive(1, from: upstream) == ["alive"])
+            await upstream.close()
+            #expect(await upstream.waitUntilClosed().initiator == .local)
+        }
+    }
+
     @Test func reportsAServerClose() async throws {
         try await EchoServer.run { server in
             let upstream = try await connect(server.url())

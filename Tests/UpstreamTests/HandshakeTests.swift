@@ -106,6 +106,15 @@ struct HandshakeTests {
         #expect(error?.kind == .invalidURL)
     }
 
+    @Test func reportsATLSFailureAgainstAPlainServer() async throws {
+        let server = try await RawServer.start(.rawOnFirstBytes("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n"))
+        defer { Task { await server.stop() } }
+        let error = await connectError { () async throws(UpstreamConnectError) in
+            try await connect("wss://127.0.0.1:\(server.port)/ocpp/CP1")
+        }
+        #expect(error?.kind == .tls)
+    }
+
     @Test func handlesAServerThatHangsUpRightAfterThe101() async throws {
         let server = try await RawServer.start(.switching(connection: "Upgrade", subprotocol: "ocpp1.6", then: .hangUp))
         defer { Task { await server.stop() } }

@@ -29,7 +29,7 @@ struct EchoServer {
     func url(_ path: String = "/ocpp/CP1") -> String { "ws://127.0.0.1:\(port)\(path)" }
 
     /// Runs a server for the duration of `body`.
-    static func run(_ body: (EchoServer) async throws -> Void) async throws {
+    static func run(autoPing: Duration? = nil, _ body: (EchoServer) async throws -> Void) async throws {
         let logger = testLogger()
         let recorder = Recorder()
         let shouldUpgrade: @Sendable (HTTPRequest, any Channel, Logger) throws -> ShouldUpgradeResult<
@@ -60,7 +60,8 @@ struct EchoServer {
         let app = Application(
             router: Router(),
             server: .http1WebSocketUpgrade(
-                configuration: .init(http1: .init(), ws: WebSocketServerConfiguration(maxFrameSize: 1 << 22)),
+                configuration: .init(http1: .init(), ws: WebSocketServerConfiguration(
+                        maxFrameSize: 1 << 22, autoPing: autoPing.map { .enabled(timePeriod: $0) } ?? .disabled)),
                 shouldUpgrade: shouldUpgrade),
             configuration: .init(address: .hostname("127.0.0.1", port: 0)),
             onServerRunning: { channel in continuation.yield(channel.localAddress?.port ?? 0) },

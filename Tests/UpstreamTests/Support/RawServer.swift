@@ -1,5 +1,6 @@
 import NIOCore
 import NIOPosix
+import NIOSSL
 import Synchronization
 
 /// A hand-written WebSocket server on 127.0.0.1 port 0, over raw NIO bytes, that answers the upgrade
@@ -11,6 +12,8 @@ final class RawServer: Sendable {
         case switching(connection: String, subprotocol: String?, wrongAccept: Bool = false, then: After = .echo)
         /// These exact bytes, then close.
         case raw(String)
+        /// These exact bytes as soon as anything arrives (a TLS ClientHello, say), then close.
+        case rawOnFirstBytes(String)
         /// Nothing at all; the connection stays open.
         case silence
     }
@@ -41,12 +44,13 @@ final class RawServer: Sendable {
     }
 
     /// Starts a server that answers every connection with `answer`.
-    static func start(_ answer: Answer) async throws -> RawServer {
+    static func start(_ answer: Answer, tls: NIOSSLContext? = nil) async throws -> RawServer {
         let recorder = RequestRecorder()
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let tls { try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls)) }
                     try channel.pipeline.syncOperations.addHandler(RawConnectionHandler(answer: answer, recorder: recorder))
                 }
             }
@@ -87,6 +91,11 @@ final class RawConnectionHandler: ChannelInboundHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var bytes = Self.unwrapInboundIn(data)
         buffer.writeBuffer(&bytes)
+        if case .rawOnFirstBytes(let text) = answer {
+            let channel = context.channel
+            context.writeAndFlush(Self.wrapOutboundOut(ByteBuffer(string: text))).whenComplete { _ in channel.close(promise: nil) }
+            return
+        }
         if !upgraded {
             let view = Array(buffer.readableBytesView)
             guard let end = Self.find([13, 10, 13, 10], in: view) else { return }
@@ -111,7 +120,7 @@ final class RawConnectionHandler: ChannelInboundHandler {
 
     private func respond(to head: String, context: ChannelHandlerContext) {
         switch answer {
-        case .silence:
+        case .silence, .rawOnFirstBytes:
             return
         case .raw(let text):
             let channel = context.channel
