@@ -54,7 +54,7 @@ let package = Package(
         .target(
             name: "BridgeHTTP",
             dependencies: [
-                "Bridge", "OCPPRPC", "OCPP16", "TagStore", "Scripting",
+                "Bridge", "OCPPRPC", "OCPP16", "TagStore", "Scripting", "Upstream",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -13,16 +13,24 @@ public final class Bridge: Sendable {
     public let centralSystem16: CentralSystem16
     /// Told of every decision request (the script engine registers here).
     public let decisionListeners = DecisionListeners()
+    /// The upstream links of connected charge points (proxy mode).
+    public let proxy = ProxyLinks()
+    let connector: (any UpstreamConnector)?
     let logger: Logger
 
-    public init(configuration: BridgeConfiguration, store: TagStore, mapping: TagMapping, logger: Logger) {
+    /// - Parameter connector: opens upstream connections; needed when `configuration.upstreams` is not empty.
+    public init(
+        configuration: BridgeConfiguration, store: TagStore, mapping: TagMapping, connector: (any UpstreamConnector)? = nil,
+        logger: Logger
+    ) {
         self.configuration = configuration
+        self.connector = connector
         self.logger = logger
         self.tags = TagService(store: store, logger: logger)
         self.registry = ChargePointRegistry()
         self.centralSystem16 = CentralSystem16(
             tags: tags, mapping: mapping, registry: registry, configuration: configuration,
-            decisionListeners: decisionListeners, logger: logger)
+            decisionListeners: decisionListeners, proxy: proxy, logger: logger)
         // Charge points known from an earlier run are listed (offline) until they reconnect.
         var offline: [TagWrite] = []
         for tag in store.tags(prefix: "") where tag.name.hasSuffix(".Online") {
@@ -48,6 +56,7 @@ public final class Bridge: Sendable {
             await old.close(.replaced)
         }
         await session.start()
+        await linkUpstreams(for: session)
         let now = Date()
         tags.write(CommandTags.initialTags(chargePoint: chargePointId).filter { tags.tag($0.name) == nil })
         tags.write([
@@ -65,9 +74,30 @@ public final class Bridge: Sendable {
     public func disconnected(_ session: ChargePointSession) async {
         await session.closed()
         if registry.unregister(session) {
+            for link in proxy.replace(session.chargePointId, with: []) { await link.stop() }
             tags.write([TagWrite(name: "\(session.chargePointId).Online", value: .bool(false))])
             logger.info("charge point disconnected", metadata: ["ocpp.chargePointId": .string(session.chargePointId)])
         }
+    }
+
+    /// Opens a link to every upstream that serves the charge point (the first configured is the primary),
+    /// replacing the links of an earlier connection.
+    func linkUpstreams(for session: ChargePointSession) async {
+        guard let connector else { return }
+        let id = session.chargePointId
+        let serving = configuration.upstreams.filter { $0.serves(id) }
+        let links = serving.enumerated().map { index, upstream in
+            UpstreamLink(
+                upstream: upstream, isPrimary: index == 0, chargePointId: id, version: session.version,
+                connector: connector, tags: tags, callTimeout: configuration.callTimeout,
+                replayInterval: configuration.replayInterval, logger: logger
+            ) { [weak self] action, payload in
+                guard let self else { return .failure(CallFailure(.offline, "the bridge is shutting down")) }
+                return await self.call(chargePoint: id, action: action, payload: payload)
+            }
+        }
+        for old in proxy.replace(id, with: links) { await old.stop() }
+        for link in links { await link.start() }
     }
 
     /// Sends a CSMS-initiated request to a charge point, validated first, and returns its answer.

@@ -19,6 +19,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "The REST API port (0 picks a free one).") var apiPort: Int?
     @Option(help: "The SQLite tag database file, created and migrated on start.") var db: String?
     @Option(help: "The folder of tag mapping files.") var mappings: String?
+    @Option(help: "An upstream CSMS base URL (ws:// or wss://); repeat for more: the first is the primary.") var upstream: [String] = []
     @Option(help: "The folder of Lua scripts (default: scripts).") var scripts: String?
     @Flag(help: "Run without the script engine.") var noScripts = false
     @Option(help: "A YAML configuration file; flags override it.") var config: String?
@@ -45,6 +46,17 @@ struct Serve: AsyncParsableCommand {
             settings.scripts.directoryGiven = true
         }
         if noScripts { settings.scripts.enabled = false }
+        if !upstream.isEmpty {
+            settings.bridge.upstreams = try upstream.enumerated().map { index, url in
+                guard url.hasPrefix("ws://") || url.hasPrefix("wss://") else {
+                    throw ValidationError("--upstream must be a ws:// or wss:// URL, not '\(url)'")
+                }
+                return UpstreamConfiguration(name: Settings.defaultUpstreamName(index), url: url)
+            }
+        }
+        for (action, route) in settings.bridge.routing.routes where route == .forward && settings.bridge.upstreams.isEmpty {
+            throw ValidationError("routing: \(action) is routed 'forward' but no upstream is configured")
+        }
         for (name, port) in [("--ocpp-port", settings.ocpp.port), ("--api-port", settings.api.port)] where !(0...65535).contains(port) {
             throw ValidationError("\(name) must be 0 to 65535, not \(port)")
         }
@@ -70,7 +82,8 @@ struct Serve: AsyncParsableCommand {
         let databaseURL = URL(fileURLWithPath: settings.database)
         try FileManager.default.createDirectory(at: databaseURL.deletingLastPathComponent(), withIntermediateDirectories: true)
         let store = try TagStore(path: settings.database, logger: logger)
-        let bridge = Bridge(configuration: settings.bridge, store: store, mapping: mapping, logger: logger)
+        let connector: (any UpstreamConnector)? = settings.bridge.upstreams.isEmpty ? nil : NIOUpstreamConnector(logger: logger)
+        let bridge = Bridge(configuration: settings.bridge, store: store, mapping: mapping, connector: connector, logger: logger)
         let scripting = try makeScripting(settings.scripts, bridge: bridge, logger: logger)
         let ocpp = OCPPEndpoint(bridge: bridge, configuration: settings.ocpp, logger: logger).application { address in
             logger.info("listening ocpp=\(address)")

@@ -24,6 +24,11 @@ struct Settings {
         var memoryLimit = 64 << 20
     }
 
+    /// The name of the upstream at `index` when none is given: the first is the primary.
+    static func defaultUpstreamName(_ index: Int) -> String {
+        index == 0 ? "primary" : "secondary\(index)"
+    }
+
     /// A configuration file that cannot be used: the file, the line and the reason.
     struct LoadError: Error, CustomStringConvertible {
         var file: String
@@ -51,7 +56,7 @@ struct Settings {
         let reader = Reader(file: path)
         try reader.members(root, allowed: [
             "ocpp", "api", "database", "mappings", "logLevel", "heartbeatInterval", "decisionTimeout",
-            "decisionDefaults", "callTimeout", "fallbackProtocol", "routing", "scripts",
+            "decisionDefaults", "callTimeout", "fallbackProtocol", "routing", "scripts", "upstreams", "replayInterval",
         ]) { key, node throws(LoadError) in
             switch key {
             case "ocpp":
@@ -82,6 +87,26 @@ struct Settings {
                     default: settings.scripts.memoryLimit = try reader.int(node, in: (1 << 20)...(4 << 30))
                     }
                 }
+            case "upstreams":
+                guard let items = node.sequence else { throw reader.error(node, "expected a list of upstreams") }
+                for item in items {
+                    var upstream = UpstreamConfiguration(name: "", url: "")
+                    try reader.members(item, allowed: ["name", "url", "password", "chargePoints", "allow"]) { key, node throws(LoadError) in
+                        switch key {
+                        case "name": upstream.name = try reader.string(node)
+                        case "url": upstream.url = try reader.string(node)
+                        case "password": upstream.password = try reader.string(node)
+                        case "chargePoints": upstream.chargePoints = try reader.strings(node)
+                        default: upstream.allowedActions = Set(try reader.strings(node))
+                        }
+                    }
+                    guard upstream.url.hasPrefix("ws://") || upstream.url.hasPrefix("wss://") else {
+                        throw reader.error(item, "an upstream needs a url starting with ws:// or wss://")
+                    }
+                    if upstream.name.isEmpty { upstream.name = Settings.defaultUpstreamName(settings.bridge.upstreams.count) }
+                    settings.bridge.upstreams.append(upstream)
+                }
+            case "replayInterval": settings.bridge.replayInterval = .milliseconds(try reader.milliseconds(node))
             case "database": settings.database = try reader.string(node)
             case "mappings": settings.mappings = try reader.string(node)
             case "logLevel": settings.logLevel = try reader.string(node)
@@ -107,8 +132,8 @@ struct Settings {
             default:  // routing
                 try reader.members(node, allowed: nil) { action, node throws(LoadError) in
                     let text = try reader.string(node)
-                    guard let route = Route(rawValue: text), route != .forward else {
-                        throw reader.error(node, "unknown route '\(text)' for \(action) (expected local or tags)")
+                    guard let route = Route(rawValue: text) else {
+                        throw reader.error(node, "unknown route '\(text)' for \(action) (expected local, tags or forward)")
                     }
                     settings.bridge.routing.routes[action] = route
                 }
@@ -146,6 +171,14 @@ struct Settings {
                 throw error(node, "expected a whole number from \(range.lowerBound) to \(range.upperBound)")
             }
             return value
+        }
+
+        func strings(_ node: Node) throws(LoadError) -> [String] {
+            if node.scalar != nil { return [try string(node)] }
+            guard let items = node.sequence else { throw error(node, "expected a list") }
+            var result: [String] = []
+            for item in items { result.append(try string(item)) }
+            return result
         }
 
         func bool(_ node: Node) throws(LoadError) -> Bool {

@@ -7,7 +7,8 @@ import Testing
     /// Answers the next `{cp}.{kind}` request over REST with `status`.
     static func answer(_ http: HTTP, _ prefix: String, request: Int64, status: String, data: String? = nil) async throws {
         let seen = try await http.waitForTag("\(prefix).Request") { $0?.intValue == request }
-        #expect(seen?.intValue == request)
+        let all = try await http.get("/api/tags?prefix=\(prefix)").body
+        #expect(seen?.intValue == request, "\(all)")
         #expect(try await http.put("/api/tags/\(prefix).Status", ["value": .string(status)]).status == 200)
         if let data {
             #expect(try await http.put("/api/tags/\(prefix).ResponseData", ["value": .string(data)]).status == 200)

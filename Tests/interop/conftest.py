@@ -193,9 +193,12 @@ def _mappings_dir() -> str:
 
 
 class Bridge:
-    def __init__(self, workdir: Path, extra_args: tuple[str, ...] = ()):
+    def __init__(self, workdir: Path, extra_args: tuple[str, ...] = (), config: dict[str, str | None] | None = None):
         self.workdir = workdir
         self.extra_args = list(extra_args)
+        # Top-level config keys to set or override, as YAML text per key (e.g. {"replayInterval": "0.05"});
+        # None removes a default key.
+        self.config_overrides = dict(config or {})
         self.log_path = workdir / "bridge.stderr.log"
         self.proc: subprocess.Popen | None = None
         self.ocpp_port = 0
@@ -209,27 +212,17 @@ class Bridge:
         if not os.access(binary, os.X_OK):
             pytest.fail(f"OCPP_BRIDGE_BIN={binary} is not an executable file")
         config = self.workdir / "config.yaml"
-        config.write_text(
-            "\n".join(
-                [
-                    f"decisionTimeout: {DECISION_TIMEOUT}",
-                    f"callTimeout: {CALL_TIMEOUT}",
-                    f"heartbeatInterval: {HEARTBEAT_INTERVAL}",
-                    "logLevel: debug",
-                    "decisionDefaults:",
-                    "  Authorize: Invalid",
-                    "  StartTransaction: Invalid",
-                    "  StopTransaction: Accepted",
-                    "  DataTransfer: UnknownVendorId",
-                    "routing:",
-                    "  Authorize: tags",
-                    "  StartTransaction: tags",
-                    "  StopTransaction: tags",
-                    "  DataTransfer: tags",
-                    "",
-                ]
-            )
-        )
+        blocks = {
+            "decisionTimeout": f"{DECISION_TIMEOUT}",
+            "callTimeout": f"{CALL_TIMEOUT}",
+            "heartbeatInterval": f"{HEARTBEAT_INTERVAL}",
+            "logLevel": "debug",
+            "decisionDefaults": "\n  Authorize: Invalid\n  StartTransaction: Invalid\n  StopTransaction: Accepted"
+                                "\n  DataTransfer: UnknownVendorId",
+            "routing": "\n  Authorize: tags\n  StartTransaction: tags\n  StopTransaction: tags\n  DataTransfer: tags",
+        }
+        blocks.update(self.config_overrides)
+        config.write_text("".join(f"{key}: {value}\n" for key, value in blocks.items() if value is not None))
         cmd = [
             binary, "serve",
             "--ocpp-host", "127.0.0.1", "--ocpp-port", "0",

@@ -12,12 +12,14 @@ public final class CentralSystem16: IncomingCallHandler {
     let registry: ChargePointRegistry
     let configuration: BridgeConfiguration
     let handshake: DecisionHandshake
+    let proxy: ProxyLinks
     let logger: Logger
 
     public init(
         tags: TagService, mapping: TagMapping, registry: ChargePointRegistry, configuration: BridgeConfiguration,
-        decisionListeners: DecisionListeners, logger: Logger
+        decisionListeners: DecisionListeners, proxy: ProxyLinks, logger: Logger
     ) {
+        self.proxy = proxy
         self.tags = tags
         self.mapping = mapping
         self.registry = registry
@@ -64,25 +66,31 @@ public final class CentralSystem16: IncomingCallHandler {
     private func answer(
         action: String, payload: JSONValue, chargePoint cp: String, now: Date, extra: inout [String: JSONValue]
     ) async throws -> JSONValue {
-        let route = configuration.routing.route(for: action)
+        let links = proxy.links(for: cp)
+        let route = configuration.routing.route(for: action, hasUpstream: !links.isEmpty)
+        let upstream = Upstreams(links: links, forward: route == .forward, logger: logger)
         switch action {
         case "BootNotification":
+            await upstream.copy(action, payload)
             return [
                 "status": "Accepted", "currentTime": .string(OCPPDateTime.format(now)),
                 "interval": .int(Int64(configuration.heartbeatInterval)),
             ]
         case "Heartbeat":
+            await upstream.copy(action, payload)
             return ["currentTime": .string(OCPPDateTime.format(now))]
         case "Authorize":
+            if let answer = await upstream.decide(action, payload, valid: AuthorizeResponse.self) { return answer }
             let decision = await decide(.authorize, route: route, chargePoint: cp, payload: payload, fields: [
                 ("IdTag", .string(payload["idTag"]?.stringValue ?? ""))
             ])
             return ["idTagInfo": decision.idTagInfo]
         case "StartTransaction":
-            return try await startTransaction(payload, route: route, chargePoint: cp, extra: &extra)
+            return try await startTransaction(payload, route: route, chargePoint: cp, upstream: upstream, extra: &extra)
         case "StopTransaction":
-            return try await stopTransaction(payload, route: route, chargePoint: cp, extra: &extra)
+            return try await stopTransaction(payload, route: route, chargePoint: cp, upstream: upstream, extra: &extra)
         case "DataTransfer":
+            if let answer = await upstream.decide(action, payload, valid: DataTransferResponse.self) { return answer }
             let decision = await decide(.dataTransfer, route: route, chargePoint: cp, payload: payload, fields: [
                 ("VendorId", .string(payload["vendorId"]?.stringValue ?? "")),
                 ("MessageId", .string(payload["messageId"]?.stringValue ?? "")),
@@ -91,31 +99,43 @@ public final class CentralSystem16: IncomingCallHandler {
             var answer: [String: JSONValue] = ["status": .string(decision.status)]
             if let data = decision.data?.textValue, !data.isEmpty { answer["data"] = .string(data) }
             return .object(answer)
+        case "MeterValues":
+            if let transactionId = payload["transactionId"]?.intValue {
+                upstream.deliverLater(action, payload, localTransactionId: transactionId)
+            } else {
+                await upstream.copy(action, payload)
+            }
+            return [:]
         default:
-            // StatusNotification, MeterValues, DiagnosticsStatusNotification, FirmwareStatusNotification:
-            // acknowledged; their content goes to the tags.
+            // StatusNotification, DiagnosticsStatusNotification, FirmwareStatusNotification: acknowledged; their
+            // content goes to the tags, and a copy upstream.
+            await upstream.copy(action, payload)
             return [:]
         }
     }
 
     private func startTransaction(
-        _ payload: JSONValue, route: Route, chargePoint cp: String, extra: inout [String: JSONValue]
+        _ payload: JSONValue, route: Route, chargePoint cp: String, upstream: Upstreams, extra: inout [String: JSONValue]
     ) async throws -> JSONValue {
         let request = try StartTransactionRequest(json: payload)
-        let decision = await decide(.startTransaction, route: route, chargePoint: cp, payload: payload, fields: [
-            ("IdTag", .string(request.idTag)), ("ConnectorId", .int(Int64(request.connectorId))),
-            ("MeterStart", .int(Int64(request.meterStart))),
-        ])
+        // The bridge's id, stored before anything else: the charge point always sees it, whatever answers.
         let record = try await tags.store.startTransaction(
             TransactionStart(
                 chargePoint: cp, connectorId: request.connectorId, idTag: request.idTag,
                 meterStart: Int64(request.meterStart), timestamp: request.timestamp))
         extra["transactionId"] = .int(record.id)
+        if let info = await upstream.deliver("StartTransaction", payload, localTransactionId: record.id) {
+            return ["transactionId": .int(record.id), "idTagInfo": info]
+        }
+        let decision = await decide(.startTransaction, route: route, chargePoint: cp, payload: payload, fields: [
+            ("IdTag", .string(request.idTag)), ("ConnectorId", .int(Int64(request.connectorId))),
+            ("MeterStart", .int(Int64(request.meterStart))),
+        ])
         return ["transactionId": .int(record.id), "idTagInfo": decision.idTagInfo]
     }
 
     private func stopTransaction(
-        _ payload: JSONValue, route: Route, chargePoint cp: String, extra: inout [String: JSONValue]
+        _ payload: JSONValue, route: Route, chargePoint cp: String, upstream: Upstreams, extra: inout [String: JSONValue]
     ) async throws -> JSONValue {
         let request = try StopTransactionRequest(json: payload)
         let known = try await tags.store.transaction(id: Int64(request.transactionId))
@@ -125,25 +145,27 @@ public final class CentralSystem16: IncomingCallHandler {
                 "StopTransaction for a transaction the bridge does not know",
                 metadata: ["ocpp.chargePointId": .string(cp), "ocpp.transactionId": .stringConvertible(request.transactionId)])
         }
-        let decision = await decide(.stopTransaction, route: route, chargePoint: cp, payload: payload, fields: [
-            ("TransactionId", .int(Int64(request.transactionId))), ("IdTag", .string(request.idTag ?? "")),
-            ("MeterStop", .int(Int64(request.meterStop))), ("Reason", .string(request.reason?.rawValue ?? "Local")),
-        ])
         _ = try await tags.store.stopTransaction(
             TransactionStop(
                 transactionId: Int64(request.transactionId), idTag: request.idTag, meterStop: Int64(request.meterStop),
                 timestamp: request.timestamp, reason: request.reason?.rawValue ?? "Local",
                 transactionData: payload["transactionData"]?.jsonText))
         // idTagInfo answers the idTag; a StopTransaction without one gets none.
-        guard request.idTag != nil else { return [:] }
-        return ["idTagInfo": decision.idTagInfo]
+        if let forwarded = await upstream.deliver("StopTransaction", payload, localTransactionId: Int64(request.transactionId)) {
+            return request.idTag == nil ? [:] : ["idTagInfo": forwarded]
+        }
+        let decision = await decide(.stopTransaction, route: route, chargePoint: cp, payload: payload, fields: [
+            ("TransactionId", .int(Int64(request.transactionId))), ("IdTag", .string(request.idTag ?? "")),
+            ("MeterStop", .int(Int64(request.meterStop))), ("Reason", .string(request.reason?.rawValue ?? "Local")),
+        ])
+        return request.idTag == nil ? [:] : ["idTagInfo": decision.idTagInfo]
     }
 
     private func decide(
         _ kind: DecisionHandshake.Kind, route: Route, chargePoint cp: String, payload: JSONValue, fields: [(String, TagValue)]
     ) async -> DecisionHandshake.Decision {
         switch route {
-        case .tags, .forward:
+        case .tags, .forward:  // forward lands here when the upstream did not answer: the tags decide
             var kind = kind
             let defaults = configuration.decisionDefaults
             switch kind.name {

@@ -14,6 +14,11 @@ public struct BridgeConfiguration: Sendable {
     public var fallbackProtocol: OCPPVersion = .v16
     /// How each action is answered.
     public var routing = RoutingPolicy()
+    /// The upstream CSMSs, primary first; empty = the bridge is the CSMS.
+    public var upstreams: [UpstreamConfiguration] = []
+    /// The pause between two messages replayed from an upstream's queue (a backlog replayed at full speed
+    /// looks like an attack to a CSMS).
+    public var replayInterval: Duration = .milliseconds(100)
 
     public init() {}
 }
@@ -38,13 +43,21 @@ public enum Route: String, Sendable, Hashable, CaseIterable {
     case forward
 }
 
-/// The route per action; actions not listed use `local`.
+/// The route per action. Without an upstream, decisions go through the tags and everything else is local;
+/// with one, decisions are forwarded (and fall back to the tags while the upstream is unreachable), and
+/// notifications are answered locally and copied upstream.
 public struct RoutingPolicy: Sendable, Hashable {
-    public var routes: [String: Route] = [
-        "Authorize": .tags, "StartTransaction": .tags, "StopTransaction": .tags, "DataTransfer": .tags,
-    ]
+    /// Routes set explicitly (configuration file); others follow the defaults above.
+    public var routes: [String: Route] = [:]
 
     public init() {}
 
-    public func route(for action: String) -> Route { routes[action] ?? .local }
+    /// The actions whose answer is a decision (routable to tags or upstream).
+    public static let decisions: Set<String> = ["Authorize", "StartTransaction", "StopTransaction", "DataTransfer"]
+
+    public func route(for action: String, hasUpstream: Bool) -> Route {
+        if let route = routes[action] { return route }
+        guard Self.decisions.contains(action) else { return .local }
+        return hasUpstream ? .forward : .tags
+    }
 }

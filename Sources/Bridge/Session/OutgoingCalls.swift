@@ -8,9 +8,11 @@ import Synchronization
 /// Used for the bridge's CALLs to a charge point and for its CALLs to an upstream CSMS. `OutgoingCallQueue`
 /// decides what goes on the wire; this class keeps the waiting callers and the timers.
 package final class OutgoingCalls: Sendable {
+    package typealias Completion = @Sendable (Result<JSONValue, CallFailure>) -> Void
+
     private struct State {
         var queue = OutgoingCallQueue()
-        var waiters: [String: CheckedContinuation<Result<JSONValue, CallFailure>, Never>] = [:]
+        var waiters: [String: Completion] = [:]
         var timers: [String: Task<Void, Never>] = [:]
         var closed = false
     }
@@ -29,30 +31,39 @@ package final class OutgoingCalls: Sendable {
 
     /// Sends a CALL when its turn comes and returns the answer, a CALLERROR, or a timeout.
     package func call(action: String, payload: JSONValue, timeout: Duration) async -> Result<JSONValue, CallFailure> {
-        let call = OutgoingCallQueue.Call(id: ids.next(), action: action, payload: payload)
-        return await withCheckedContinuation { continuation in
-            let (accepted, sendNow) = state.withLock { state -> (Bool, OutgoingCallQueue.Call?) in
-                guard !state.closed else { return (false, nil) }
-                state.waiters[call.id] = continuation
-                state.timers[call.id] = Task { [weak self] in
-                    try? await Task.sleep(for: timeout)
-                    guard !Task.isCancelled else { return }
-                    self?.timedOut(id: call.id)
-                }
-                return (true, state.queue.enqueue(call))
-            }
-            guard accepted else {
-                continuation.resume(returning: .failure(CallFailure(.disconnected, "the connection is closed")))
-                return
-            }
-            if let sendNow { send(sendNow) }
+        await withCheckedContinuation { continuation in
+            enqueue(action: action, payload: payload, timeout: timeout) { continuation.resume(returning: $0) }
         }
+    }
+
+    /// Queues a CALL at once (so calls queued one after another go out in that order) and hands its outcome
+    /// to `completion`.
+    package func enqueue(
+        action: String, payload: JSONValue, timeout: Duration,
+        completion: @escaping @Sendable (Result<JSONValue, CallFailure>) -> Void
+    ) {
+        let call = OutgoingCallQueue.Call(id: ids.next(), action: action, payload: payload)
+        let (accepted, sendNow) = state.withLock { state -> (Bool, OutgoingCallQueue.Call?) in
+            guard !state.closed else { return (false, nil) }
+            state.waiters[call.id] = completion
+            state.timers[call.id] = Task { [weak self] in
+                try? await Task.sleep(for: timeout)
+                guard !Task.isCancelled else { return }
+                self?.timedOut(id: call.id)
+            }
+            return (true, state.queue.enqueue(call))
+        }
+        guard accepted else {
+            completion(.failure(CallFailure(.disconnected, "the connection is closed")))
+            return
+        }
+        if let sendNow { send(sendNow) }
     }
 
     /// An answer arrived; returns false (and changes nothing) when `id` is not the call in flight.
     @discardableResult
     package func complete(id: String, with result: Result<JSONValue, CallFailure>) -> Bool {
-        let (continuation, next) = state.withLock { state -> (CheckedContinuation<Result<JSONValue, CallFailure>, Never>?, OutgoingCallQueue.Call?) in
+        let (continuation, next) = state.withLock { state -> (Completion?, OutgoingCallQueue.Call?) in
             let (completed, next) = state.queue.complete(id: id)
             guard completed != nil else { return (nil, nil) }
             state.timers.removeValue(forKey: id)?.cancel()
@@ -62,14 +73,14 @@ package final class OutgoingCalls: Sendable {
             logger.warning("dropped an answer with an unknown message id", metadata: ["ocpp.messageId": .string(id)])
             return false
         }
-        continuation.resume(returning: result)
+        continuation(result)
         if let next { send(next) }
         return true
     }
 
     /// The connection ended: every pending call fails with `reason`; later calls fail at once.
     package func close(reason: String) {
-        let waiters = state.withLock { state -> [CheckedContinuation<Result<JSONValue, CallFailure>, Never>] in
+        let waiters = state.withLock { state -> [Completion] in
             state.closed = true
             for timer in state.timers.values { timer.cancel() }
             state.timers = [:]
@@ -77,14 +88,14 @@ package final class OutgoingCalls: Sendable {
             defer { state.waiters = [:] }
             return Array(state.waiters.values)
         }
-        for waiter in waiters { waiter.resume(returning: .failure(CallFailure(.disconnected, reason))) }
+        for waiter in waiters { waiter(.failure(CallFailure(.disconnected, reason))) }
     }
 
     /// Calls waiting or in flight.
     package var count: Int { state.withLock { $0.queue.count } }
 
     private func timedOut(id: String) {
-        let (continuation, next) = state.withLock { state -> (CheckedContinuation<Result<JSONValue, CallFailure>, Never>?, OutgoingCallQueue.Call?) in
+        let (continuation, next) = state.withLock { state -> (Completion?, OutgoingCallQueue.Call?) in
             let (found, next) = state.queue.cancel(id: id)
             guard found else { return (nil, nil) }
             state.timers[id] = nil
@@ -92,7 +103,7 @@ package final class OutgoingCalls: Sendable {
         }
         guard let continuation else { return }
         logger.warning("CALL timed out", metadata: ["ocpp.messageId": .string(id)])
-        continuation.resume(returning: .failure(CallFailure(.timeout, "no answer in time")))
+        continuation(.failure(CallFailure(.timeout, "no answer in time")))
         if let next { send(next) }
     }
 

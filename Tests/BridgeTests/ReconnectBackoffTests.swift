@@ -1,5 +1,5 @@
 import Testing
-import Upstream
+import Bridge
 
 /// A deterministic generator (SplitMix64).
 struct SeededGenerator: RandomNumberGenerator {
