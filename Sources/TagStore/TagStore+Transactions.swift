@@ -24,7 +24,11 @@ extension TagStore {
                      ORDER BY id DESC LIMIT 1
                     """,
                 arguments: [start.chargePoint, start.connectorId, startTime, start.idTag, start.meterStart])
-            if let existing { return try Self.record(from: existing) }
+            if let existing {
+                var record = try Self.record(from: existing)
+                record.isResend = true
+                return record
+            }
             try db.execute(
                 sql: """
                     INSERT INTO transactions (charge_point, connector_id, id_tag, meter_start, start_time, created_at)

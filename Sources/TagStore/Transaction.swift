@@ -81,4 +81,8 @@ public struct TransactionRecord: Sendable, Hashable {
 
     /// Whether the transaction has not been stopped yet.
     public var isActive: Bool { stopTime == nil }
+
+    /// True when `startTransaction` found this record already stored: the charge point resent a
+    /// StartTransaction it got no answer to.
+    public var isResend = false
 }

@@ -187,3 +187,56 @@ async def test_csms_calls_and_bridge_calls_share_the_one_outstanding_call(cp_id)
                 assert kinds == ["Heartbeat", "StatusNotification"]
     finally:
         await csms.stop()
+
+
+async def test_a_resent_start_transaction_is_not_sent_upstream_twice(cp_id):
+    csms = await Csms(first_transaction_id=3000).start()
+    try:
+        with proxy_bridge(csms.url) as bridge:
+            async with charge_point(bridge, cp_id) as cp:
+                await csms.wait_session(cp_id)
+                await bridge.api.wait_tag(f"{cp_id}.Upstream.primary.Online", True)
+                stamp = utcnow()
+                first = await cp.call(call.StartTransaction(connector_id=1, id_tag="TWICE1", meter_start=7, timestamp=stamp))
+                again = await cp.call(call.StartTransaction(connector_id=1, id_tag="TWICE1", meter_start=7, timestamp=stamp))
+                assert again.transaction_id == first.transaction_id
+                await asyncio.sleep(0.5)
+                assert len(csms.of(cp_id, "StartTransaction")) == 1
+    finally:
+        await csms.stop()
+
+
+async def test_a_secondary_gets_copies_with_its_own_ids_and_may_only_read(cp_id):
+    primary = await Csms(first_transaction_id=100).start()
+    secondary = await Csms(first_transaction_id=800).start()
+    try:
+        with tempfile.TemporaryDirectory(prefix="ocpp-bridge-proxy-2-") as tmp:
+            bridge = Bridge(Path(tmp), extra_args=("--upstream", primary.url, "--upstream", secondary.url), config=PROXY_CONFIG)
+            bridge.start()
+            try:
+                api = bridge.api
+                async with charge_point(bridge, cp_id) as cp:
+                    await api.wait_tag(f"{cp_id}.Upstream.primary.Online", True)
+                    await api.wait_tag(f"{cp_id}.Upstream.secondary1.Online", True)
+                    auth = await cp.call(call.Authorize(id_tag="CSMSBLOCK9"))
+                    assert auth.id_tag_info["status"] == "Blocked"  # the primary's answer
+                    start = await cp.call(call.StartTransaction(connector_id=1, id_tag="BOTH1", meter_start=1, timestamp=utcnow()))
+                    await cp.call(call.StopTransaction(transaction_id=start.transaction_id, meter_stop=2, timestamp=utcnow()))
+                    assert (await primary.wait_for(cp_id, "StopTransaction"))[0]["transaction_id"] == 100
+                    assert (await secondary.wait_for(cp_id, "StopTransaction"))[0]["transaction_id"] == 800
+                    await secondary.wait_for(cp_id, "Authorize")
+
+                    session = secondary.sessions[cp_id]
+                    read = await session.call(call.GetConfiguration(key=["MeterValueSampleInterval"]))
+                    assert read is not None
+                    assert (await cp.wait_received("GetConfiguration"))["key"] == ["MeterValueSampleInterval"]
+                    # A write from a secondary is refused with a CALLERROR and never reaches the charge point.
+                    from ocpp.exceptions import OCPPError
+                    with pytest.raises(OCPPError):
+                        await session.call(call.Reset(type="Hard"), suppress=False)
+                    assert [a for a, _ in cp.received if a == "Reset"] == []
+            finally:
+                bridge.stop()
+    finally:
+        await primary.stop()
+        await secondary.stop()

@@ -124,7 +124,8 @@ public final class CentralSystem16: IncomingCallHandler {
                 chargePoint: cp, connectorId: request.connectorId, idTag: request.idTag,
                 meterStart: Int64(request.meterStart), timestamp: request.timestamp))
         extra["transactionId"] = .int(record.id)
-        if let info = await upstream.deliver("StartTransaction", payload, localTransactionId: record.id) {
+        // A resent StartTransaction gets the same id and is not delivered upstream a second time.
+        if !record.isResend, let info = await upstream.deliver("StartTransaction", payload, localTransactionId: record.id) {
             return ["transactionId": .int(record.id), "idTagInfo": info]
         }
         let decision = await decide(.startTransaction, route: route, chargePoint: cp, payload: payload, fields: [
