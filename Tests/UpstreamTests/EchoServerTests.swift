@@ -44,10 +44,10 @@ struct EchoServerTests {
 
     @Test func answersTheServersPings() async throws {
         // The server closes a peer that misses a pong after one or two periods; the client must outlive that.
-        try await EchoServer.run(autoPing: .milliseconds(100)) { server in
+        try await EchoServer.run(autoPing: .milliseconds(500)) { server in
             let upstream = try await connect(server.url())
             _ = try await receive(1, from: upstream)
-            try await Task.sleep(for: .milliseconds(800))
+            try await Task.sleep(for: .milliseconds(2_200))  // four ping periods
             upstream.send("alive")
             #expect(try await receive(1, from: upstream) == ["alive"])
             await upstream.close()
