@@ -54,6 +54,9 @@ struct Serve: AsyncParsableCommand {
                 return UpstreamConfiguration(name: Settings.defaultUpstreamName(index), url: url)
             }
         }
+        if let failover = settings.bridge.failover, !settings.bridge.upstreams.dropFirst().contains(where: { $0.name == failover.to }) {
+            throw ValidationError("failover: no secondary upstream named '\(failover.to)'")
+        }
         for (action, route) in settings.bridge.routing.routes where route == .forward && settings.bridge.upstreams.isEmpty {
             throw ValidationError("routing: \(action) is routed 'forward' but no upstream is configured")
         }

@@ -57,6 +57,7 @@ struct Settings {
         try reader.members(root, allowed: [
             "ocpp", "api", "database", "mappings", "logLevel", "heartbeatInterval", "decisionTimeout",
             "decisionDefaults", "callTimeout", "fallbackProtocol", "routing", "scripts", "upstreams", "replayInterval",
+            "failover",
         ]) { key, node throws(LoadError) in
             switch key {
             case "ocpp":
@@ -107,6 +108,17 @@ struct Settings {
                     settings.bridge.upstreams.append(upstream)
                 }
             case "replayInterval": settings.bridge.replayInterval = .milliseconds(try reader.milliseconds(node))
+            case "failover":
+                var failover = Failover(to: "")
+                try reader.members(node, allowed: ["to", "after", "failback"]) { key, node throws(LoadError) in
+                    switch key {
+                    case "to": failover.to = try reader.string(node)
+                    case "after": failover.after = .milliseconds(try reader.milliseconds(node))
+                    default: failover.failback = try reader.bool(node)
+                    }
+                }
+                guard !failover.to.isEmpty else { throw reader.error(node, "failover needs 'to': the name of a secondary upstream") }
+                settings.bridge.failover = failover
             case "database": settings.database = try reader.string(node)
             case "mappings": settings.mappings = try reader.string(node)
             case "logLevel": settings.logLevel = try reader.string(node)

@@ -240,3 +240,36 @@ async def test_a_secondary_gets_copies_with_its_own_ids_and_may_only_read(cp_id)
     finally:
         await primary.stop()
         await secondary.stop()
+
+
+async def test_failover_to_a_named_secondary_and_failback(cp_id):
+    primary_port = free_port()
+    primary_url = f"ws://127.0.0.1:{primary_port}/ocpp"
+    backup = await Csms(first_transaction_id=600).start()
+    config = dict(PROXY_CONFIG)
+    config["failover"] = "\n  to: secondary1\n  after: 0.5\n  failback: true"
+    try:
+        with tempfile.TemporaryDirectory(prefix="ocpp-bridge-failover-") as tmp:
+            bridge = Bridge(Path(tmp), extra_args=("--upstream", primary_url, "--upstream", backup.url), config=config)
+            bridge.start()
+            try:
+                api = bridge.api
+                async with charge_point(bridge, cp_id) as cp:
+                    await api.wait_tag(f"{cp_id}.Upstream.secondary1.Online", True)
+                    await asyncio.sleep(0.6)
+                    # The primary is down: the backup decides (the local default would be Accepted).
+                    auth = await cp.call(call.Authorize(id_tag="CSMSBLOCK2"))
+                    assert auth.id_tag_info["status"] == "Blocked"
+                    await api.wait_tag(f"{cp_id}.Upstream.Active", "secondary1")
+                    primary = await Csms(first_transaction_id=100, port=primary_port).start()
+                    try:
+                        await api.wait_tag(f"{cp_id}.Upstream.primary.Online", True, timeout=15)
+                        await cp.call(call.Authorize(id_tag="BACKHOME"))
+                        await primary.wait_for(cp_id, "Authorize")
+                        await api.wait_tag(f"{cp_id}.Upstream.Active", "primary")
+                    finally:
+                        await primary.stop()
+            finally:
+                bridge.stop()
+    finally:
+        await backup.stop()

@@ -68,7 +68,9 @@ public final class CentralSystem16: IncomingCallHandler {
     ) async throws -> JSONValue {
         let links = proxy.links(for: cp)
         let route = configuration.routing.route(for: action, hasUpstream: !links.isEmpty)
-        let upstream = Upstreams(links: links, forward: route == .forward, logger: logger)
+        let upstream = Upstreams(
+            chargePointId: cp, links: links, forward: route == .forward, failover: configuration.failover, proxy: proxy,
+            tags: tags, logger: logger)
         switch action {
         case "BootNotification":
             await upstream.copy(action, payload)

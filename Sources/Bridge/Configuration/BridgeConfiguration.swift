@@ -19,6 +19,8 @@ public struct BridgeConfiguration: Sendable {
     /// The pause between two messages replayed from an upstream's queue (a backlog replayed at full speed
     /// looks like an attack to a CSMS).
     public var replayInterval: Duration = .milliseconds(100)
+    /// Promotes a secondary to decide while the primary is unreachable; nil = no failover.
+    public var failover: Failover?
 
     public init() {}
 }
@@ -59,5 +61,22 @@ public struct RoutingPolicy: Sendable, Hashable {
         if let route = routes[action] { return route }
         guard Self.decisions.contains(action) else { return .local }
         return hasUpstream ? .forward : .tags
+    }
+}
+
+/// When the primary upstream has been unreachable for `after`, the upstream named `to` decides instead.
+public struct Failover: Sendable, Hashable {
+    /// The secondary that takes over.
+    public var to: String
+    /// How long the primary must have been unreachable.
+    public var after: Duration
+    /// Whether decisions go back to the primary as soon as it is reachable again (else the secondary keeps
+    /// deciding until it becomes unreachable itself).
+    public var failback: Bool
+
+    public init(to: String, after: Duration = .seconds(60), failback: Bool = true) {
+        self.to = to
+        self.after = after
+        self.failback = failback
     }
 }

@@ -26,6 +26,8 @@ public actor UpstreamLink {
     private var runTask: Task<Void, Never>?
     private var workTask: Task<Void, Never>?
     private var backoff = ReconnectBackoff()
+    /// Since when the upstream has been unreachable (from the link's start until its first connection).
+    private var unreachableSince: ContinuousClock.Instant? = .now
     /// Messages of this link's durable queue not yet delivered.
     var queued = 0
     /// Transaction messages, delivered one at a time in arrival order by the link's worker.
@@ -89,6 +91,9 @@ public actor UpstreamLink {
     /// Whether the upstream is connected now.
     public var isConnected: Bool { transport != nil }
 
+    /// How long the upstream has been unreachable; nil while it is connected.
+    public var unreachableFor: Duration? { unreachableSince.map { .now - $0 } }
+
     /// Sends a CALL to the upstream and returns its answer; fails at once when the upstream is not connected.
     public func call(action: String, payload: JSONValue) async -> Result<JSONValue, CallFailure> {
         guard let outgoing else {
@@ -133,6 +138,7 @@ public actor UpstreamLink {
         let calls = OutgoingCalls(logger: logger) { transport.send($0) }
         self.transport = transport
         self.outgoing = calls
+        unreachableSince = nil
         setState(online: true, error: "")
         logger.info("upstream connected")
         mailbox.yield(.replay)
@@ -143,6 +149,7 @@ public actor UpstreamLink {
         if self.transport != nil {
             self.transport = nil
             self.outgoing = nil
+            unreachableSince = .now
             setState(online: false, error: "connection closed")
             logger.info("upstream disconnected")
         }

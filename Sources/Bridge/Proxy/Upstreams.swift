@@ -1,17 +1,49 @@
 import Logging
 import OCPP16
 import OCPPRPC
+import TagStore
 
 /// A charge point's upstream links as one CentralSystem16 message sees them: decisions go to the primary
 /// when the route is `forward`; every message is copied to every upstream; transaction messages travel
 /// store-and-forward. With no links, every method does nothing.
 struct Upstreams {
+    let chargePointId: String
     let links: [UpstreamLink]
     let forward: Bool
+    let failover: Failover?
+    let proxy: ProxyLinks
+    let tags: TagService
     let logger: Logger
 
     var primary: UpstreamLink? { links.first { $0.isPrimary } }
-    var secondaries: [UpstreamLink] { links.filter { !$0.isPrimary } }
+
+    /// The upstream whose answers reach the charge point: the primary, or the failover secondary while the
+    /// primary has been unreachable long enough (and, without failback, until the secondary fails too).
+    func decider() async -> UpstreamLink? {
+        guard let primary else { return nil }
+        guard let failover, let backup = links.first(where: { $0.upstream.name == failover.to }), backup !== primary else {
+            return primary
+        }
+        let primaryDown = await primary.unreachableFor
+        if proxy.isPromoted(chargePointId) {
+            let keep = await backup.isConnected && !(failover.failback && primaryDown == nil)
+            if keep { return backup }
+            proxy.setPromoted(chargePointId, false)
+            announce(primary, because: "failback")
+            return primary
+        }
+        if let primaryDown, primaryDown >= failover.after, await backup.isConnected {
+            proxy.setPromoted(chargePointId, true)
+            announce(backup, because: "failover")
+            return backup
+        }
+        return primary
+    }
+
+    private func announce(_ link: UpstreamLink, because reason: String) {
+        logger.notice("\(reason): \(link.upstream.name) decides now", metadata: ["ocpp.chargePointId": .string(chargePointId)])
+        tags.write([TagWrite(name: "\(chargePointId).Upstream.Active", value: .string(link.upstream.name))])
+    }
 
     /// Sends a copy of a message the bridge answers itself to every connected upstream.
     func copy(_ action: String, _ payload: JSONValue) async {
@@ -22,12 +54,10 @@ struct Upstreams {
     /// within the call timeout with a payload that satisfies the schema; nil lets the bridge decide.
     /// Secondaries get copies.
     func decide<Response: OCPPPayload>(_ action: String, _ payload: JSONValue, valid: Response.Type) async -> JSONValue? {
-        for link in secondaries { await link.post(action: action, payload: payload) }
-        guard forward, let primary else {
-            if let primary { await primary.post(action: action, payload: payload) }
-            return nil
-        }
-        switch await primary.call(action: action, payload: payload) {
+        let decider = forward ? await decider() : nil
+        for link in links where link !== decider { await link.post(action: action, payload: payload) }
+        guard let decider else { return nil }
+        switch await decider.call(action: action, payload: payload) {
         case .success(let answer):
             do {
                 return try Response(json: answer).json
@@ -44,13 +74,12 @@ struct Upstreams {
     /// Delivers a StartTransaction or StopTransaction to every upstream (store-and-forward) and returns the
     /// primary's idTagInfo when the route is `forward` and it answered; nil lets the bridge decide.
     func deliver(_ action: String, _ payload: JSONValue, localTransactionId: Int64) async -> JSONValue? {
-        for link in secondaries { link.deliverLater(action: action, payload: payload, localTransactionId: localTransactionId) }
-        guard let primary else { return nil }
-        guard forward else {
-            primary.deliverLater(action: action, payload: payload, localTransactionId: localTransactionId)
-            return nil
+        let decider = forward ? await decider() : nil
+        for link in links where link !== decider {
+            link.deliverLater(action: action, payload: payload, localTransactionId: localTransactionId)
         }
-        guard let answer = await primary.deliver(action: action, payload: payload, localTransactionId: localTransactionId),
+        guard let decider,
+            let answer = await decider.deliver(action: action, payload: payload, localTransactionId: localTransactionId),
             let info = answer["idTagInfo"]
         else { return nil }
         do {
