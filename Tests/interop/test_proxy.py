@@ -273,3 +273,38 @@ async def test_failover_to_a_named_secondary_and_failback(cp_id):
                 bridge.stop()
     finally:
         await backup.stop()
+
+
+async def test_a_script_call_and_a_csms_call_collide_and_both_get_their_own_answer(cp_id):
+    csms = await Csms().start()
+    try:
+        with tempfile.TemporaryDirectory(prefix="ocpp-bridge-proxy-script-") as tmp:
+            scripts = Path(tmp) / "scripts"
+            scripts.mkdir()
+            (scripts / "ask.lua").write_text("""
+on_change("*.Ask", function(name, value)
+  if type(value) ~= "string" or value == "" then return end
+  local cp = name:sub(1, #name - 4)
+  local result, err = call(cp, "TriggerMessage", {requestedMessage = value})
+  tag.set(cp .. ".AskResult", err and ("Error: " .. err.code) or result.status)
+end)
+""")
+            bridge = Bridge(Path(tmp), extra_args=("--upstream", csms.url, "--scripts", str(scripts)), config=PROXY_CONFIG)
+            bridge.start()
+            try:
+                api = bridge.api
+                async with charge_point(bridge, cp_id) as cp:
+                    session = await csms.wait_session(cp_id)
+                    await api.wait_tag(f"{cp_id}.Upstream.primary.Online", True)
+                    from_csms = asyncio.create_task(session.call(call.GetConfiguration(key=["HeartbeatInterval"])))
+                    await api.aput_tag(f"{cp_id}.Ask", "MeterValues")
+                    await asyncio.wait_for(from_csms, 10)
+                    await api.wait_tag(f"{cp_id}.AskResult", "Accepted")
+                    actions = [a for a, _ in cp.received]
+                    assert "GetConfiguration" in actions and "TriggerMessage" in actions
+                    # The script's answer never reached the CSMS: it only ever got answers to its own CALL.
+                    assert csms.of(cp_id, "TriggerMessage") == []
+            finally:
+                bridge.stop()
+    finally:
+        await csms.stop()

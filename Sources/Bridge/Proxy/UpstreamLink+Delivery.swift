@@ -53,6 +53,7 @@ extension UpstreamLink {
     }
 
     private func process(action: String, payload: JSONValue, localTransactionId: Int64?) async -> JSONValue? {
+        await settleFirstAttempt()
         if isConnected, queued == 0 {
             switch await send(action: action, payload: payload, localTransactionId: localTransactionId, recordImmediately: true) {
             case .answered(let answer): return answer

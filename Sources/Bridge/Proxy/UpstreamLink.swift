@@ -28,6 +28,10 @@ public actor UpstreamLink {
     private var backoff = ReconnectBackoff()
     /// Since when the upstream has been unreachable (from the link's start until its first connection).
     private var unreachableSince: ContinuousClock.Instant? = .now
+    /// Callers waiting for the outcome of the link's first connection attempt: a charge point's first
+    /// messages follow its connection at once, and should not fall back to local decisions only because
+    /// the link is still being opened.
+    private var firstAttempt: [CheckedContinuation<Void, Never>]? = []
     /// Messages of this link's durable queue not yet delivered.
     var queued = 0
     /// Transaction messages, delivered one at a time in arrival order by the link's worker.
@@ -77,6 +81,7 @@ public actor UpstreamLink {
     func stop() async {
         runTask?.cancel()
         runTask = nil
+        firstAttemptEnded()
         mailbox.finish()
         workTask?.cancel()
         workTask = nil
@@ -96,6 +101,7 @@ public actor UpstreamLink {
 
     /// Sends a CALL to the upstream and returns its answer; fails at once when the upstream is not connected.
     public func call(action: String, payload: JSONValue) async -> Result<JSONValue, CallFailure> {
+        await settleFirstAttempt()
         guard let outgoing else {
             return .failure(CallFailure(.offline, "upstream '\(upstream.name)' is not connected"))
         }
@@ -121,6 +127,7 @@ public actor UpstreamLink {
                 let transport = try await connector.connect(to: upstream, chargePointId: chargePointId, version: version)
                 guard !Task.isCancelled else {
                     await transport.close()
+                    firstAttemptEnded()
                     return
                 }
                 backoff.reset()
@@ -128,10 +135,23 @@ public actor UpstreamLink {
             } catch {
                 logger.warning("upstream connection failed", metadata: ["error": .string("\(error)")])
                 setState(online: false, error: "\(error)")
+                firstAttemptEnded()
             }
             guard !Task.isCancelled else { return }
             try? await Task.sleep(for: backoff.nextDelay(using: &generator))
         }
+    }
+
+    /// Waits, if the link is still making its first connection attempt, until that attempt ends.
+    func settleFirstAttempt() async {
+        guard outgoing == nil, firstAttempt != nil else { return }
+        await withCheckedContinuation { firstAttempt?.append($0) ?? $0.resume() }
+    }
+
+    private func firstAttemptEnded() {
+        guard let waiting = firstAttempt else { return }
+        firstAttempt = nil
+        for waiter in waiting { waiter.resume() }
     }
 
     private func serve(_ transport: any UpstreamTransport) async {
@@ -141,6 +161,7 @@ public actor UpstreamLink {
         unreachableSince = nil
         setState(online: true, error: "")
         logger.info("upstream connected")
+        firstAttemptEnded()
         mailbox.yield(.replay)
         for await text in transport.messages {
             receive(text, transport: transport, calls: calls)
