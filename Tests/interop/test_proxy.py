@@ -17,6 +17,7 @@ from ocpp.v16 import call
 
 from conftest import Bridge, charge_point
 from csms import Csms
+from test_scripts import TEST_SCRIPTS
 
 
 def utcnow() -> str:
@@ -281,14 +282,7 @@ async def test_a_script_call_and_a_csms_call_collide_and_both_get_their_own_answ
         with tempfile.TemporaryDirectory(prefix="ocpp-bridge-proxy-script-") as tmp:
             scripts = Path(tmp) / "scripts"
             scripts.mkdir()
-            (scripts / "ask.lua").write_text("""
-on_change("*.Ask", function(name, value)
-  if type(value) ~= "string" or value == "" then return end
-  local cp = name:sub(1, #name - 4)
-  local result, err = call(cp, "TriggerMessage", {requestedMessage = value})
-  tag.set(cp .. ".AskResult", err and ("Error: " .. err.code) or result.status)
-end)
-""")
+            (scripts / "ask.lua").write_text(TEST_SCRIPTS["40_ask.lua"])
             bridge = Bridge(Path(tmp), extra_args=("--upstream", csms.url, "--scripts", str(scripts)), config=PROXY_CONFIG)
             bridge.start()
             try:
