@@ -131,13 +131,8 @@ struct BridgeService: Service {
     func run() async throws {
         let commands = CommandTags(bridge: bridge, logger: logger)
         commands.start()
-        if let scripting {
-            let errors = await scripting.start()
-            logger.info("scripts loaded", metadata: [
-                "scripts.loaded": .string(scripting.engine.loadedScripts.joined(separator: ",")),
-                "scripts.errors": .stringConvertible(errors.count),
-            ])
-        }
+        // The engine logs what it loaded and every load error with file and line.
+        if let scripting { await scripting.start() }
         await cancelWhenGracefulShutdown {
             await withDiscardingTaskGroup { group in
                 group.addTask { await bridge.tags.run() }
