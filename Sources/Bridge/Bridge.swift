@@ -31,14 +31,16 @@ public final class Bridge: Sendable {
         self.centralSystem16 = CentralSystem16(
             tags: tags, mapping: mapping, registry: registry, configuration: configuration,
             decisionListeners: decisionListeners, proxy: proxy, logger: logger)
-        // Charge points known from an earlier run are listed (offline) until they reconnect.
+        // Nothing is connected at start: every `.Online` tag the bridge derives (charge points and their upstream
+        // links) is false. Charge points known from an earlier run (they have a `.Protocol`) are listed until
+        // they reconnect. Users' own tags are left alone.
         var offline: [TagWrite] = []
-        for tag in store.tags(prefix: "") where tag.name.hasSuffix(".Online") {
+        for tag in store.tags(prefix: "") where tag.name.hasSuffix(".Online") && tag.access == .readOnly {
+            if tag.value != .bool(false) { offline.append(TagWrite(name: tag.name, value: .bool(false))) }
             let id = String(tag.name.dropLast(".Online".count))
-            let version = store.value("\(id).Protocol")?.textValue.flatMap(OCPPVersion.init(rawValue:))
+            guard let version = store.value("\(id).Protocol")?.textValue.flatMap(OCPPVersion.init(rawValue:)) else { continue }
             let lastSeen = store.value("\(id).LastSeen")?.textValue.flatMap(OCPPDateTime.parse)
             registry.remember(id, version: version, lastSeen: lastSeen)
-            if tag.value != .bool(false) { offline.append(TagWrite(name: tag.name, value: .bool(false))) }
         }
         tags.write(offline)
     }
