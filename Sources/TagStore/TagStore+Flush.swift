@@ -7,13 +7,18 @@ extension TagStore {
     /// Commits every queued write now and returns once the commit is done.
     public func flush() async throws {
         try checkOpen("flush")
-        try await commitQueued()
+        try await commitQueued(all: true)
     }
 
-    /// Commits the queue (if any) on the writer queue, which also waits for commits in progress.
-    func commitQueued() async throws {
+    /// Commits the queue (if any) on the writer queue, which also waits for commits in progress: one batch
+    /// of at most `maxBatch` writes, or with `all` every batch until the queue is empty.
+    func commitQueued(all: Bool = false) async throws {
         try await storage("flush") {
-            try await pool.writeWithoutTransaction { db in try self.commitPending(db) }
+            try await pool.writeWithoutTransaction { db in
+                repeat {
+                    try self.commitPending(db)
+                } while all && self.state.withLock({ !$0.pending.isEmpty })
+            }
         }
     }
 
@@ -23,11 +28,19 @@ extension TagStore {
     /// transaction are read first (and folded into the mirror), then ours, so subscribers get
     /// every row once, in seq order.
     private func commitPending(_ db: Database) throws {
-        let batch = state.withLock { state in
-            defer { state.pending.removeAll(keepingCapacity: true) }
-            return state.pending
+        let limit = configuration.maxBatch
+        let (batch, more) = state.withLock { state -> ([TagWrite], Bool) in
+            guard state.pending.count > limit else {
+                defer { state.pending.removeAll(keepingCapacity: true) }
+                return (state.pending, false)
+            }
+            let head = Array(state.pending.prefix(limit))
+            state.pending.removeFirst(limit)
+            return (head, true)
         }
         guard !batch.isEmpty else { return }
+        // The rest goes in the next commit; other work on the writer (the external poll) gets a turn first.
+        if more { flushSignal.yield() }
         var external: [TagChange] = []
         var own: [TagChange] = []
         var externalTags: [String: Tag?] = [:]

@@ -8,14 +8,19 @@ public struct TagStoreConfiguration: Sendable {
     public var changeRetention: Int
     /// How long a statement waits for a lock held by another connection or process (default 5 s).
     public var busyTimeout: Duration
+    /// The most writes one commit takes (default 2,000): under a flood the writer is released between
+    /// commits, so changes made by other processes are still noticed promptly.
+    public var maxBatch: Int
 
     /// Creates a configuration; every argument has a default that serves.
     public init(
         flushInterval: Duration = .milliseconds(10),
         externalPollInterval: Duration = .milliseconds(25),
         changeRetention: Int = 100_000,
-        busyTimeout: Duration = .seconds(5)
+        busyTimeout: Duration = .seconds(5),
+        maxBatch: Int = 2_000
     ) {
+        self.maxBatch = max(maxBatch, 1)
         self.flushInterval = flushInterval
         self.externalPollInterval = externalPollInterval
         self.changeRetention = changeRetention

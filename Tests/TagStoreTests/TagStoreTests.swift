@@ -165,6 +165,22 @@ import Testing
         }
     }
 
+    @Test func aFloodIsCommittedInCappedBatchesWithNothingLost() async throws {
+        try await withStore(TagStoreConfiguration(maxBatch: 100)) { store, _ in
+            let before = store.lastSeq
+            for index in 0..<1000 {
+                store.write(TagWrite(name: "Flood.\(index % 10)", value: .int(Int64(index))))
+            }
+            try await store.flush()
+            #expect(store.flushedWriteCount == 1000)
+            #expect(store.largestFlush <= 100)
+            #expect(store.flushCount >= 10)
+            #expect(store.lastSeq - before == 1000)
+            let changes = try await store.changes(since: before, limit: 1000)
+            #expect(changes.map(\.value) == (0..<1000).map { TagValue.int(Int64($0)) }, "in write order")
+        }
+    }
+
     @Test func writesAfterCloseAreRejected() async throws {
         let database = try TestDatabase()
         defer { database.remove() }
