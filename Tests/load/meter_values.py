@@ -13,6 +13,7 @@ import argparse
 import asyncio
 import json
 import re
+import sqlite3
 import time
 import urllib.request
 
@@ -46,19 +47,45 @@ async def charge_point(url: str, cp: str, deadline: float, latencies: list, erro
                 errors.append(answer)
 
 
+def visible_after(api: str, db: str, n: int) -> float:
+    """Writes a tag into the SQLite file as another process would; returns seconds until the REST API shows it."""
+    started = time.perf_counter()
+    with sqlite3.connect(db, timeout=10) as conn:
+        conn.execute("INSERT INTO tags (name, value, access) VALUES ('Probe.External', ?, 'rw') "
+                     "ON CONFLICT(name) DO UPDATE SET value = excluded.value", (n,))
+    while time.perf_counter() - started < 10:
+        body = json.loads(urllib.request.urlopen(f"{api}/api/tags/Probe.External", timeout=5).read())
+        if body.get("value") == n:
+            return time.perf_counter() - started
+        time.sleep(0.002)
+    return float("inf")
+
+
+async def probe_external(api: str, db: str, deadline: float, sink: list):
+    n = 0
+    while time.monotonic() < deadline - 1:
+        n += 1
+        sink.append(await asyncio.to_thread(visible_after, api, db, n))
+        await asyncio.sleep(0.5)
+
+
 async def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--ocpp", default="ws://127.0.0.1:9000/ocpp")
     parser.add_argument("--api", default="http://127.0.0.1:8080")
     parser.add_argument("--chargepoints", type=int, default=200)
     parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--db", help="the bridge's SQLite file: also measure how soon a write by another process shows")
     args = parser.parse_args()
     before = metrics(args.api)
     latencies, errors = [], []
     started = time.monotonic()
     deadline = started + args.seconds
-    await asyncio.gather(*(charge_point(args.ocpp, f"LOAD{i:05d}", deadline, latencies, errors)
-                           for i in range(args.chargepoints)))
+    probes: list = []
+    tasks = [charge_point(args.ocpp, f"LOAD{i:05d}", deadline, latencies, errors) for i in range(args.chargepoints)]
+    if args.db:
+        tasks.append(probe_external(args.api, args.db, deadline, probes))
+    await asyncio.gather(*tasks)
     elapsed = time.monotonic() - started
     after = metrics(args.api)
     latencies.sort()
@@ -70,6 +97,10 @@ async def main():
     print(f"calls/s {len(latencies) / elapsed:.0f}; latency ms p50 {pct(50):.2f} p90 {pct(90):.2f} p99 {pct(99):.2f} max {latencies[-1] * 1000:.2f}")
     print(f"tag writes committed {written:.0f} in {flushes:.0f} SQLite transactions "
           f"({written / max(flushes, 1):.0f} per transaction; largest ever {after['ocpp_bridge_tag_largest_flush']:.0f})")
+    if probes:
+        probes.sort()
+        print(f"a write by another process (sqlite3) visible over REST after: median {probes[len(probes) // 2] * 1000:.0f} ms, "
+              f"max {probes[-1] * 1000:.0f} ms ({len(probes)} probes)")
 
 
 if __name__ == "__main__":
