@@ -15,6 +15,7 @@ import json
 import re
 import sqlite3
 import time
+import urllib.error
 import urllib.request
 
 import websockets
@@ -54,7 +55,12 @@ def visible_after(api: str, db: str, n: int) -> float:
         conn.execute("INSERT INTO tags (name, value, access) VALUES ('Probe.External', ?, 'rw') "
                      "ON CONFLICT(name) DO UPDATE SET value = excluded.value", (n,))
     while time.perf_counter() - started < 10:
-        body = json.loads(urllib.request.urlopen(f"{api}/api/tags/Probe.External", timeout=5).read())
+        try:
+            body = json.loads(urllib.request.urlopen(f"{api}/api/tags/Probe.External", timeout=5).read())
+        except urllib.error.HTTPError as error:
+            if error.code != 404:
+                raise
+            body = {}
         if body.get("value") == n:
             return time.perf_counter() - started
         time.sleep(0.002)
