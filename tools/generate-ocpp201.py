@@ -11,6 +11,13 @@ Two halves:
     enumeration (Enums/), the action table, and test fixtures derived from the schemas (Tests/OCPP201Tests/
     SchemaCases/), each fixture checked here against the official schema with `jsonschema`.
 
+2.0.1 specifics: `$ref`s are resolved against each schema's `definitions`; enumerations and object types take
+their `javaType` names (same-named definitions of the 39 actions are all identical today; should two differ,
+their constraints are merged as for 1.6, or, if their fields differ, the rarer gets its first payload's name as
+a suffix and a note is printed); `customData` is kept as a raw JSON object; DataTransfer's untyped `data` is any
+JSON value; numbers are Doubles. The ClearChargingProfile object type is written to ClearChargingProfileType.swift,
+since SwiftPM wants file names unique within a target.
+
 Output is deterministic and the script is idempotent: running it twice gives no diff.
 """
 
