@@ -41,6 +41,7 @@ test-interop: deps venv
 	$(SWIFT) build --build-tests
 	OCPP_BRIDGE_BIN=$$($(SWIFT) build --show-bin-path)/ocpp-bridge $(VENV)/bin/pytest -q Tests/interop
 
-# Regenerate the committed OCPP 1.6 payload types from the official JSON schemas shipped by PyPI `ocpp`.
+# Regenerate the committed OCPP 1.6 and 2.0.1 payload types from the official JSON schemas shipped by PyPI `ocpp`.
 generate: venv
 	$(VENV)/bin/python tools/generate-ocpp16.py
+	$(VENV)/bin/python tools/generate-ocpp201.py

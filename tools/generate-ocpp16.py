@@ -17,12 +17,16 @@ Output is deterministic and the script is idempotent: running it twice gives no 
 import json
 import os
 import sys
-from dataclasses import dataclass, field
 
 from importlib.metadata import version
 
 import ocpp
 from jsonschema import Draft4Validator
+
+# The parts both generators share (tools/ocppgen/).
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from ocppgen import (CONSTRAINT_KEYS, Field, Shape, TypeRef, json_path, lower_first, merge_sites, remove_stale,  # noqa: E402
+                     swift_json, swift_name, swift_number, swift_string, with_value, wrapped, write)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SCHEMAS = os.path.join(os.path.dirname(ocpp.__file__), "v16", "schemas")
@@ -88,53 +92,11 @@ ENUM_ALIASES = {"GenericStatus": ["CancelReservationStatus", "ClearCacheStatus",
 OBJECT_NAMES = {"csChargingProfiles": "ChargingProfile", "configurationKey": "KeyValue",
                 "localAuthorizationList": "AuthorizationData", "transactionData": "MeterValue"}
 CONSTANT_NAMES = {"SoC": "soc"}
-SWIFT_KEYWORDS = set("""associatedtype class deinit enum extension fileprivate func import init inout internal let
-open operator private precedencegroup protocol public rethrows static struct subscript typealias var break case
-catch continue default defer do else fallthrough for guard if in repeat return throw switch where while Any as
-false is nil self Self super throws true try""".split())
-CONSTRAINT_KEYS = ("maxLength", "minItems", "maxItems", "minimum", "maximum", "multipleOf")
 
 
 # ----------------------------------------------------------------------------------------------------------
 # Schema walker
 # ----------------------------------------------------------------------------------------------------------
-
-@dataclass
-class TypeRef:
-    """The type of one value: a scalar, an enumeration, an object shape or an array of a TypeRef."""
-    kind: str  # int, double, string, date, bool, enum, object, array
-    enum: str = ""  # enumeration name
-    enum_values: tuple = ()  # values allowed at this site
-    shape: tuple = ()  # object shape key
-    item: "TypeRef" = None
-    constraints: dict = field(default_factory=dict)
-
-    def key(self):
-        if self.kind == "enum":
-            return ("enum", self.enum)
-        if self.kind == "object":
-            return ("object", self.shape)
-        if self.kind == "array":
-            return ("array", self.item.key())
-        return (self.kind,)
-
-
-@dataclass
-class Field:
-    name: str
-    required: bool
-    type: TypeRef
-
-
-@dataclass
-class Shape:
-    """An object type: one Swift struct, maybe used at several sites."""
-    key: tuple
-    fields: list
-    names: list = field(default_factory=list)  # candidate names, one per site
-    sites: list = field(default_factory=list)  # (payload type name, path pattern, [Field]) per site
-    name: str = ""
-
 
 class Model:
     def __init__(self):
@@ -205,33 +167,6 @@ class Model:
         return sorted(found, key=lambda c: (c[0], c[1]))
 
 
-def merge_sites(shape):
-    """The shape's fields with each constraint relaxed to the loosest of its sites (a site whose schema is
-    stricter gets the difference checked by its payload, see Model.residuals)."""
-    def merge(refs):
-        first = refs[0]
-        merged = TypeRef(first.kind, first.enum, first.enum_values, first.shape, None, {})
-        if first.kind == "enum":
-            merged.enum_values = tuple(v for r in refs for v in r.enum_values)
-            merged.enum_values = tuple(dict.fromkeys(merged.enum_values))
-        for k in CONSTRAINT_KEYS:
-            values = [r.constraints.get(k) for r in refs]
-            if None in values:
-                continue
-            if k in ("maxLength", "maxItems", "maximum"):
-                merged.constraints[k] = max(values)
-            elif k in ("minItems", "minimum"):
-                merged.constraints[k] = min(values)
-            elif len(set(values)) == 1:
-                merged.constraints[k] = values[0]
-        if first.kind == "array":
-            merged.item = merge([r.item for r in refs])
-        return merged
-
-    sites = [fields for _, _, fields in shape.sites]
-    return [Field(f.name, f.required, merge([s[i].type for s in sites])) for i, f in enumerate(shape.fields)]
-
-
 def stricter(merged, site, pattern, enums):
     found = []
     for k in CONSTRAINT_KEYS:
@@ -247,10 +182,6 @@ def stricter(merged, site, pattern, enums):
 # ----------------------------------------------------------------------------------------------------------
 # Swift emitter
 # ----------------------------------------------------------------------------------------------------------
-
-def swift_name(name):
-    return f"`{name}`" if name in SWIFT_KEYWORDS else name
-
 
 def swift_type(t, model):
     if t.kind == "enum":
@@ -275,22 +206,6 @@ def constant_name(value):
     else:
         first = first[:1].lower() + first[1:]
     return swift_name(first + "".join(p[:1].upper() + p[1:] for p in parts[1:]))
-
-
-def wrapped(prefix, items, suffix, indent, limit=118):
-    """`prefix` + comma-separated `items` + `suffix`, one item per line if that is too long for one line."""
-    line = f"{indent}{prefix}{', '.join(items)}{suffix}"
-    if len(line) <= limit:
-        return [line]
-    return [f"{indent}{prefix}"] + [f"{indent}    {item}," for item in items] + [f"{indent}{suffix.lstrip()}"]
-
-
-def swift_string(s):
-    return json.dumps(s, ensure_ascii=False)
-
-
-def swift_number(x):
-    return repr(float(x)) if isinstance(x, float) else str(x)
 
 
 def field_checks(t, pattern):
@@ -506,23 +421,6 @@ def sample(schema, key, pattern, full):
     sys.exit(f"no sample for {schema}")
 
 
-def json_path(pattern):
-    return "".join(f"[{p}]" if isinstance(p, int) else (p if i == 0 else f".{p}") for i, p in enumerate(pattern))
-
-
-def with_value(document, pattern, value, delete=False):
-    """A deep copy of `document` with the member at `pattern` replaced (or deleted)."""
-    copy = json.loads(json.dumps(document))
-    target = copy
-    for p in pattern[:-1]:
-        target = target[p]
-    if delete:
-        del target[pattern[-1]]
-    else:
-        target[pattern[-1]] = value
-    return copy
-
-
 def violations(schema, document, value, pattern):
     """(name, document, kind, path, schema_valid) for each way to break or liberally bend `value` at `pattern`."""
     cases = []
@@ -590,16 +488,6 @@ def schema_cases(action, model):
     return cases
 
 
-def swift_json(document):
-    text = json.dumps(document, separators=(",", ":"), ensure_ascii=False)
-    assert '"#' not in text
-    return f'#"{text}"#'
-
-
-def lower_first(s):
-    return s[:1].lower() + s[1:]
-
-
 def emit_cases(action, model):
     out = [HEADER, "import OCPPRPC", "", "extension SchemaCase {",
            f"    /// Samples and violations of the {action} schemas.",
@@ -638,26 +526,6 @@ def emit_case_index(model):
 # Writing files
 # ----------------------------------------------------------------------------------------------------------
 
-def write(path, lines, written):
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    text = "\n".join(lines) + "\n"
-    if not os.path.exists(path) or open(path).read() != text:
-        with open(path, "w") as f:
-            f.write(text)
-    written.add(os.path.abspath(path))
-
-
-def remove_stale(directory, written):
-    """Deletes generated files this run did not write (hand-written files are left alone)."""
-    for base, _, names in os.walk(directory):
-        for name in names:
-            path = os.path.abspath(os.path.join(base, name))
-            if path not in written and name.endswith(".swift"):
-                with open(path) as f:
-                    if f.readline().startswith(f"// Generated by {SCRIPT}"):
-                        os.remove(path)
-
-
 def main():
     model = Model()
     model.load()
@@ -671,8 +539,8 @@ def main():
         write(os.path.join(SOURCES, "Enums", f"{name}.swift"), emit_enum(name, values, model), written)
     write(os.path.join(SOURCES, "OCPP16Actions.swift"), emit_actions(model), written)
     write(os.path.join(TESTS, "SchemaCase.swift"), emit_case_index(model), written)
-    remove_stale(SOURCES, written)
-    remove_stale(TESTS, written)
+    remove_stale(SOURCES, written, SCRIPT)
+    remove_stale(TESTS, written, SCRIPT)
     print(f"wrote {len(written)} files: {len(model.payloads)} payloads, {len(model.shapes)} data types, "
           f"{len(model.enums)} enumerations")
 
