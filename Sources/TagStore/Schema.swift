@@ -237,5 +237,17 @@ CREATE TABLE upstream_transactions (
 CREATE UNIQUE INDEX upstream_transactions_by_remote_id
     ON upstream_transactions (upstream, charge_point, remote_id);
 
+-- migration: v3
+
+-- OCPP 2.0.1: the charging station creates a transaction's id (a string, at most 36 characters).
+-- It is kept beside the bridge's own integer id; NULL for OCPP 1.6 transactions, whose id is the
+-- bridge's.
+ALTER TABLE transactions ADD COLUMN station_transaction_id TEXT;
+
+-- Finds a 2.0.1 transaction by the station's id; one row per charge point and station id, so a
+-- resent Started event finds the stored row.
+CREATE UNIQUE INDEX transactions_by_station_id
+    ON transactions (charge_point, station_transaction_id) WHERE station_transaction_id IS NOT NULL;
+
 """#
 }

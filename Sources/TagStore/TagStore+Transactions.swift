@@ -11,32 +11,40 @@ import GRDB
 // runs under FULL.
 extension TagStore {
     /// Stores a new transaction durably and returns it with its id; a resent identical start that
-    /// is not stopped yet returns the stored one instead.
+    /// is not stopped yet returns the stored one instead. With a station transaction id (2.0.1), a
+    /// stored transaction of the same charge point and station id, stopped or not, is the resend.
     public func startTransaction(_ start: TransactionStart) async throws -> TransactionRecord {
         try checkOpen("startTransaction")
         let startTime = Timestamp.format(start.timestamp)
         return try await durableWrite("startTransaction") { db in
-            let existing = try Row.fetchOne(
+            if let stationId = start.stationTransactionId {
+                if var record = try Self.fetchTransactionIfPresent(db, chargePoint: start.chargePoint, stationTransactionId: stationId) {
+                    record.isResend = true
+                    return record
+                }
+            } else if let existing = try Row.fetchOne(
                 db,
                 sql: Self.selectTransactions + """
                      WHERE charge_point = ? AND connector_id = ? AND start_time = ?
                        AND id_tag = ? AND meter_start = ? AND stop_time IS NULL
+                       AND station_transaction_id IS NULL
                      ORDER BY id DESC LIMIT 1
                     """,
                 arguments: [start.chargePoint, start.connectorId, startTime, start.idTag, start.meterStart])
-            if let existing {
+            {
                 var record = try Self.record(from: existing)
                 record.isResend = true
                 return record
             }
             try db.execute(
                 sql: """
-                    INSERT INTO transactions (charge_point, connector_id, id_tag, meter_start, start_time, created_at)
-                    VALUES (?, ?, ?, ?, ?, ?)
+                    INSERT INTO transactions
+                        (charge_point, connector_id, id_tag, meter_start, start_time, created_at, station_transaction_id)
+                    VALUES (?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [
                     start.chargePoint, start.connectorId, start.idTag, start.meterStart, startTime,
-                    Timestamp.format(Date()),
+                    Timestamp.format(Date()), start.stationTransactionId,
                 ])
             return try Self.fetchTransaction(db, id: db.lastInsertedRowID)
         }
@@ -68,6 +76,16 @@ extension TagStore {
         try checkOpen("transaction")
         return try await storage("transaction") {
             try await pool.read { db in try Self.fetchTransactionIfPresent(db, id: id) }
+        }
+    }
+
+    /// The 2.0.1 transaction a charge point gave the id `stationTransactionId`, nil if unknown.
+    public func transaction(chargePoint: String, stationTransactionId: String) async throws -> TransactionRecord? {
+        try checkOpen("transaction")
+        return try await storage("transaction") {
+            try await pool.read { db in
+                try Self.fetchTransactionIfPresent(db, chargePoint: chargePoint, stationTransactionId: stationTransactionId)
+            }
         }
     }
 
@@ -111,12 +129,21 @@ extension TagStore {
 
     private static let selectTransactions = """
         SELECT id, charge_point, connector_id, id_tag, meter_start, start_time, meter_stop, stop_time,
-               stop_id_tag, reason, transaction_data, created_at
+               stop_id_tag, reason, transaction_data, created_at, station_transaction_id
         FROM transactions
         """
 
     private static func fetchTransactionIfPresent(_ db: Database, id: Int64) throws -> TransactionRecord? {
         try Row.fetchOne(db, sql: selectTransactions + " WHERE id = ?", arguments: [id]).map(record(from:))
+    }
+
+    private static func fetchTransactionIfPresent(
+        _ db: Database, chargePoint: String, stationTransactionId: String
+    ) throws -> TransactionRecord? {
+        try Row.fetchOne(
+            db, sql: selectTransactions + " WHERE charge_point = ? AND station_transaction_id = ?",
+            arguments: [chargePoint, stationTransactionId]
+        ).map(record(from:))
     }
 
     private static func fetchTransaction(_ db: Database, id: Int64) throws -> TransactionRecord {
@@ -140,7 +167,8 @@ extension TagStore {
             stopIdTag: try row.decode(atIndex: 8),
             reason: try row.decode(atIndex: 9),
             transactionData: try row.decode(atIndex: 10),
-            createdAt: TagRows.date(try row.decode(atIndex: 11))
+            createdAt: TagRows.date(try row.decode(atIndex: 11)),
+            stationTransactionId: try row.decode(atIndex: 12)
         )
     }
 }

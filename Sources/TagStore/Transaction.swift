@@ -12,14 +12,20 @@ public struct TransactionStart: Sendable, Hashable {
     public var meterStart: Int64
     /// The start time reported by the charge point (kept to the millisecond).
     public var timestamp: Date
+    /// The id the charging station gave the transaction (OCPP 2.0.1); nil for 1.6.
+    public var stationTransactionId: String?
 
     /// Creates a start record.
-    public init(chargePoint: String, connectorId: Int, idTag: String, meterStart: Int64, timestamp: Date) {
+    public init(
+        chargePoint: String, connectorId: Int, idTag: String, meterStart: Int64, timestamp: Date,
+        stationTransactionId: String? = nil
+    ) {
         self.chargePoint = chargePoint
         self.connectorId = connectorId
         self.idTag = idTag
         self.meterStart = meterStart
         self.timestamp = timestamp
+        self.stationTransactionId = stationTransactionId
     }
 }
 
@@ -78,6 +84,8 @@ public struct TransactionRecord: Sendable, Hashable {
     public var transactionData: String?
     /// When the bridge stored the start.
     public var createdAt: Date
+    /// The id the charging station gave the transaction (OCPP 2.0.1); nil for 1.6.
+    public var stationTransactionId: String? = nil
 
     /// Whether the transaction has not been stopped yet.
     public var isActive: Bool { stopTime == nil }

@@ -90,4 +90,28 @@ import Testing
             #expect(try await store.transaction(id: started.id)?.isActive == true)
         }
     }
+
+    @Test func stationTransactionIdsFindTheirTransaction() async throws {
+        try await withStore { store, database in
+            var start = Self.start()
+            start.stationTransactionId = "3b2f-a1"
+            let first = try await store.startTransaction(start)
+            #expect(first.stationTransactionId == "3b2f-a1" && !first.isResend)
+            // The same station id of another charge point is another transaction.
+            var elsewhere = start
+            elsewhere.chargePoint = "CP2"
+            #expect(try await store.startTransaction(elsewhere).id != first.id)
+            // A resent Started event with other details is still the same transaction, even once stopped.
+            _ = try await store.stopTransaction(TransactionStop(transactionId: first.id, meterStop: 2000, timestamp: Self.startTime))
+            var resent = start
+            resent.meterStart = 7
+            let again = try await store.startTransaction(resent)
+            #expect(again.id == first.id && again.isResend && again.meterStart == 1000)
+            #expect(try await store.transaction(chargePoint: "CP1", stationTransactionId: "3b2f-a1")?.id == first.id)
+            #expect(try await store.transaction(chargePoint: "CP1", stationTransactionId: "other") == nil)
+            // A 1.6 start with the same details is not mistaken for the 2.0.1 one.
+            #expect(try await store.startTransaction(Self.start()).stationTransactionId == nil)
+            #expect(try database.sqlite("SELECT count(*) FROM transactions WHERE station_transaction_id IS NULL") == "1")
+        }
+    }
 }
