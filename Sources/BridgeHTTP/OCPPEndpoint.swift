@@ -52,10 +52,11 @@ public struct OCPPEndpoint: Sendable {
             }
             let offered = request.headerFields[values: .secWebSocketProtocol]
             switch SubprotocolChoice.negotiate(
-                offered: offered, supported: bridge.supportedProtocols, fallback: bridge.configuration.fallbackProtocol)
+                offered: offered, preference: bridge.configuration.protocols,
+                treatOcpp20As201: bridge.configuration.treatOcpp20As201, fallback: bridge.configuration.fallbackProtocol)
             {
-            case .offered(let version):
-                return .upgrade([.secWebSocketProtocol: version.subprotocol]) { inbound, outbound, context in
+            case .offered(let version, let token):
+                return .upgrade([.secWebSocketProtocol: token]) { inbound, outbound, context in
                     await Self.serve(id: id, version: version, bridge: bridge, inbound: inbound, outbound: outbound, maxMessageSize: maxMessageSize, logger: context.logger)
                 }
             case .fallback(let version):

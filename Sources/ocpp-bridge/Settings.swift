@@ -57,7 +57,7 @@ struct Settings {
         try reader.members(root, allowed: [
             "ocpp", "api", "database", "mappings", "logLevel", "heartbeatInterval", "decisionTimeout",
             "decisionDefaults", "callTimeout", "fallbackProtocol", "routing", "scripts", "upstreams", "replayInterval",
-            "failover",
+            "failover", "protocols", "treatOcpp20As201",
         ]) { key, node throws(LoadError) in
             switch key {
             case "ocpp":
@@ -128,9 +128,21 @@ struct Settings {
             case "fallbackProtocol":
                 let text = try reader.string(node)
                 guard let version = OCPPVersion(rawValue: text) else {
-                    throw reader.error(node, "unknown protocol '\(text)' (expected ocpp1.6)")
+                    throw reader.error(node, "unknown protocol '\(text)' (expected ocpp1.6 or ocpp2.0.1)")
                 }
                 settings.bridge.fallbackProtocol = version
+            case "protocols":
+                var versions: [OCPPVersion] = []
+                for text in try reader.strings(node) {
+                    guard let version = OCPPVersion(rawValue: text) else {
+                        throw reader.error(node, "unknown protocol '\(text)' (expected ocpp1.6 or ocpp2.0.1)")
+                    }
+                    guard !versions.contains(version) else { throw reader.error(node, "\(text) is listed twice") }
+                    versions.append(version)
+                }
+                guard !versions.isEmpty else { throw reader.error(node, "protocols needs at least one protocol") }
+                settings.bridge.protocols = versions
+            case "treatOcpp20As201": settings.bridge.treatOcpp20As201 = try reader.bool(node)
             case "decisionDefaults":
                 try reader.members(node, allowed: ["Authorize", "StartTransaction", "StopTransaction", "DataTransfer"]) { key, node throws(LoadError) in
                     let value = try reader.string(node)

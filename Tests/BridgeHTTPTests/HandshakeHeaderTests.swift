@@ -1,4 +1,5 @@
 import Foundation
+import OCPPRPC
 import Testing
 
 @testable import BridgeHTTP
@@ -62,11 +63,22 @@ import Testing
     }
 
     @Test func negotiation() {
-        #expect(SubprotocolChoice.negotiate(offered: ["ocpp2.0.1, ocpp1.6"], supported: [.v16], fallback: .v16) == .offered(.v16))
-        #expect(SubprotocolChoice.negotiate(offered: ["OCPP1.6"], supported: [.v16], fallback: .v16) == .offered(.v16))
-        #expect(SubprotocolChoice.negotiate(offered: [], supported: [.v16], fallback: .v16) == .fallback(.v16))
-        #expect(SubprotocolChoice.negotiate(offered: [" , "], supported: [.v16], fallback: .v16) == .fallback(.v16))
-        #expect(SubprotocolChoice.negotiate(offered: ["ocpp1.5", "x"], supported: [.v16], fallback: .v16) == .unsupported(["ocpp1.5", "x"]))
+        let both: [OCPPVersion] = [.v201, .v16]
+        func choose(_ offered: [String], _ preference: [OCPPVersion] = both, alias: Bool = true) -> SubprotocolChoice {
+            SubprotocolChoice.negotiate(offered: offered, preference: preference, treatOcpp20As201: alias, fallback: .v16)
+        }
+        #expect(choose(["ocpp1.6, ocpp2.0.1"]) == .offered(.v201, token: "ocpp2.0.1"))
+        #expect(choose(["ocpp1.6", "ocpp2.0.1"], [.v16, .v201]) == .offered(.v16, token: "ocpp1.6"))
+        #expect(choose(["ocpp2.0.1, ocpp1.6"], [.v16]) == .offered(.v16, token: "ocpp1.6"))
+        #expect(choose(["ocpp2.0.1"], [.v16]) == .unsupported(["ocpp2.0.1"]))
+        #expect(choose(["OCPP1.6"]) == .offered(.v16, token: "OCPP1.6"))
+        #expect(choose(["ocpp2.0"]) == .offered(.v201, token: "ocpp2.0"))
+        #expect(choose(["ocpp2.0", "ocpp2.0.1"]) == .offered(.v201, token: "ocpp2.0.1"))
+        #expect(choose(["ocpp2.0"], alias: false) == .unsupported(["ocpp2.0"]))
+        #expect(choose(["ocpp2.0", "ocpp1.6"], alias: false) == .offered(.v16, token: "ocpp1.6"))
+        #expect(choose([]) == .fallback(.v16))
+        #expect(choose([" , "]) == .fallback(.v16))
+        #expect(choose(["ocpp1.5", "x"]) == .unsupported(["ocpp1.5", "x"]))
     }
 
     @Test func chargePointIdsComeFromTheLastPathSegment() {

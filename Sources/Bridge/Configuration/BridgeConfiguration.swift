@@ -12,6 +12,11 @@ public struct BridgeConfiguration: Sendable {
     public var callTimeout: Duration = .seconds(30)
     /// The protocol assumed when a charge point offers no subprotocol at all.
     public var fallbackProtocol: OCPPVersion = .v16
+    /// The protocols the bridge accepts, most preferred first: a charge point offering several gets the first
+    /// of this list it offered.
+    public var protocols: [OCPPVersion] = [.v201, .v16]
+    /// Whether the subprotocol `ocpp2.0` (sent by some early 2.0.1 firmware) is accepted as 2.0.1.
+    public var treatOcpp20As201 = true
     /// How each action is answered.
     public var routing = RoutingPolicy()
     /// The upstream CSMSs, primary first; empty = the bridge is the CSMS.
