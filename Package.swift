@@ -47,7 +47,7 @@ let package = Package(
         .target(
             name: "Bridge",
             dependencies: [
-                "OCPPRPC", "OCPP16", "TagStore",
+                "OCPPRPC", "OCPP16", "OCPP201", "TagStore",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
             ]
@@ -116,7 +116,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .testTarget(name: "BridgeTests", dependencies: ["Bridge", "OCPPRPC", "OCPP16", "TagStore"]),
+        .testTarget(name: "BridgeTests", dependencies: ["Bridge", "OCPPRPC", "OCPP16", "OCPP201", "TagStore"]),
         .testTarget(
             name: "BridgeHTTPTests",
             dependencies: [

@@ -1,7 +1,9 @@
 import Foundation
 import Logging
 import OCPP16
+import OCPP201
 import OCPPRPC
+import Synchronization
 import TagStore
 
 /// The bridge without its sockets: charge point sessions, the Central System, the tags and the commands.
@@ -11,12 +13,16 @@ public final class Bridge: Sendable {
     public let tags: TagService
     public let registry: ChargePointRegistry
     public let centralSystem16: CentralSystem16
+    public let centralSystem201: CentralSystem201
     /// Told of every decision request (the script engine registers here).
     public let decisionListeners = DecisionListeners()
     /// The upstream links of connected charge points (proxy mode).
     public let proxy = ProxyLinks()
     let connector: (any UpstreamConnector)?
     let logger: Logger
+    /// The `remoteStartId`s of translated RemoteStartTransactions: counted up from the seconds since 2024, so
+    /// that a restart does not reuse recent ones (2.0.1 ids are 32-bit integers on many stations).
+    private let remoteStartIds = Atomic<Int>(max(1, Int(Date().timeIntervalSince1970) - 1_704_067_200))
 
     /// - Parameter connector: opens upstream connections; needed when `configuration.upstreams` is not empty.
     public init(
@@ -29,6 +35,9 @@ public final class Bridge: Sendable {
         self.tags = TagService(store: store, logger: logger)
         self.registry = ChargePointRegistry()
         self.centralSystem16 = CentralSystem16(
+            tags: tags, mapping: mapping, registry: registry, configuration: configuration,
+            decisionListeners: decisionListeners, proxy: proxy, logger: logger)
+        self.centralSystem201 = CentralSystem201(
             tags: tags, mapping: mapping, registry: registry, configuration: configuration,
             decisionListeners: decisionListeners, proxy: proxy, logger: logger)
         // Nothing is connected at start: every `.Online` tag the bridge derives (charge points and their upstream
@@ -45,14 +54,11 @@ public final class Bridge: Sendable {
         tags.write(offline)
     }
 
-    /// The protocols the bridge speaks, in order of preference.
-    public var supportedProtocols: [OCPPVersion] { [.v16] }
-
     /// Opens a session for a newly connected charge point, replacing any earlier connection with the same id.
     public func connect(chargePointId: String, version: OCPPVersion, connection: any ChargePointConnection) async -> ChargePointSession {
         let session = ChargePointSession(
             chargePointId: chargePointId, version: version, connectionNumber: registry.nextConnectionNumber(),
-            connection: connection, handler: centralSystem16, logger: logger)
+            connection: connection, handler: version == .v201 ? centralSystem201 : centralSystem16, logger: logger)
         if let old = registry.register(session) {
             logger.info("a new connection replaces the old one", metadata: ["ocpp.chargePointId": .string(chargePointId)])
             await old.close(.replaced)
@@ -102,23 +108,33 @@ public final class Bridge: Sendable {
         for link in links { await link.start() }
     }
 
-    /// Sends a CSMS-initiated request to a charge point, validated first, and returns its answer.
+    /// Sends a CSMS-initiated request to a charge point, translated to its protocol version where the names
+    /// differ (docs/ocpp201.md) and validated first, and returns its answer.
     public func call(chargePoint: String, action: String, payload: JSONValue, timeout: Duration? = nil) async -> Result<JSONValue, CallFailure> {
-        guard let descriptor = OCPP16Actions.descriptor(for: action) else {
-            return .failure(CallFailure(.unknownAction, "unknown OCPP 1.6 action '\(action)'"))
+        let session = registry.session(chargePoint)
+        // An offline charge point known from before is validated against its last version.
+        let version = session?.version ?? registry.info(chargePoint)?.version ?? .v16
+        let request: (action: String, payload: JSONValue)
+        switch await translate(action: action, payload: payload, for: version, chargePoint: chargePoint) {
+        case .success(let translated): request = translated
+        case .failure(let failure): return .failure(failure)
+        }
+        let descriptors = version == .v201 ? OCPP201Actions.descriptor(for:) : OCPP16Actions.descriptor(for:)
+        guard let descriptor = descriptors(request.action) else {
+            return .failure(CallFailure(.unknownAction, "unknown OCPP \(version == .v201 ? "2.0.1" : "1.6") action '\(action)'"))
         }
         guard descriptor.initiator.csmsMaySend else {
             return .failure(CallFailure(.unknownAction, "\(action) is sent by charge points, not by the Central System"))
         }
         do {
-            try descriptor.validateOutgoingRequest(payload)
+            try descriptor.validateOutgoingRequest(request.payload)
         } catch {
-            return .failure(CallFailure(.invalidRequest, code: error.errorCode(for: .v16), error.errorDescription))
+            return .failure(CallFailure(.invalidRequest, code: error.errorCode(for: version), error.errorDescription))
         }
-        guard let session = registry.session(chargePoint) else {
+        guard let session else {
             return .failure(CallFailure(.offline, "charge point '\(chargePoint)' is not connected"))
         }
-        let result = await session.call(action: action, payload: payload, timeout: timeout ?? configuration.callTimeout)
+        let result = await session.call(action: request.action, payload: request.payload, timeout: timeout ?? configuration.callTimeout)
         if case .success(let answer) = result {
             do {
                 try descriptor.validateResponse(answer)
@@ -126,10 +142,52 @@ public final class Bridge: Sendable {
                 // Liberal in what we accept: the answer is passed on, the deviation logged.
                 logger.warning(
                     "charge point answered outside the schema",
-                    metadata: ["ocpp.chargePointId": .string(chargePoint), "ocpp.action": .string(action), "ocpp.reason": .string(error.errorDescription)])
+                    metadata: ["ocpp.chargePointId": .string(chargePoint), "ocpp.action": .string(request.action), "ocpp.reason": .string(error.errorDescription)])
             }
+            if version == .v201, request.action == "GetVariables" { recordVariables(chargePoint, answer) }
         }
         return result
+    }
+
+    /// The request as the charge point's version names it.
+    private func translate(
+        action: String, payload: JSONValue, for version: OCPPVersion, chargePoint: String
+    ) async -> Result<(action: String, payload: JSONValue), CallFailure> {
+        // A 1.6 transaction id sent to a 2.0.1 charge point is the bridge's id of one of its transactions.
+        var stationIds: [Int64: String] = [:]
+        if version == .v201, action == "RemoteStopTransaction", let id = payload["transactionId"]?.intValue,
+            let record = try? await tags.store.transaction(id: id), record.chargePoint == chargePoint
+        {
+            stationIds[id] = record.stationTransactionId
+        }
+        do {
+            let translated = try VersionTranslation.translate(
+                action: action, payload: payload, to: version, stationTransactionId: { stationIds[$0] },
+                makeRemoteStartId: { remoteStartIds.add(1, ordering: .relaxed).newValue })
+            return .success(translated ?? (action, payload))
+        } catch {
+            return .failure(CallFailure(.invalidRequest, error.reason))
+        }
+    }
+
+    /// Writes the accepted results of a 2.0.1 GetVariables answer as `{cp}.Variables.…` tags (the device model).
+    private func recordVariables(_ cp: String, _ answer: JSONValue) {
+        guard case .array(let results)? = answer["getVariableResult"] else { return }
+        let now = Date()
+        var writes: [TagWrite] = []
+        for result in results where result["attributeStatus"]?.stringValue == "Accepted" {
+            guard (result["attributeType"]?.stringValue ?? "Actual") == "Actual",
+                let value = result["attributeValue"]?.stringValue,
+                let component = result["component"]?["name"]?.stringValue,
+                let variable = result["variable"]?["name"]?.stringValue
+            else { continue }
+            var name = "\(cp).Variables.\(component)"
+            if let instance = result["component"]?["instance"]?.stringValue { name += ".\(instance)" }
+            name += ".\(variable)"
+            if let instance = result["variable"]?["instance"]?.stringValue { name += ".\(instance)" }
+            writes.append(TagWrite(name: name, value: .string(value), timestamp: now))
+        }
+        tags.write(writes)
     }
 
     /// Closes every session (graceful shutdown).

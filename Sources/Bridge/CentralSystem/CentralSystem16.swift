@@ -7,83 +7,46 @@ import TagStore
 /// The bridge as the Central System of OCPP 1.6 charge points: validates every CALL, answers it locally or
 /// through the tag handshake, stores transactions durably before answering, and maps every message to tags.
 public final class CentralSystem16: IncomingCallHandler {
-    let tags: TagService
-    let mapping: TagMapping
-    let registry: ChargePointRegistry
-    let configuration: BridgeConfiguration
-    let handshake: DecisionHandshake
-    let proxy: ProxyLinks
-    let logger: Logger
+    let core: CentralSystemCore
 
     public init(
         tags: TagService, mapping: TagMapping, registry: ChargePointRegistry, configuration: BridgeConfiguration,
         decisionListeners: DecisionListeners, proxy: ProxyLinks, logger: Logger
     ) {
-        self.proxy = proxy
-        self.tags = tags
-        self.mapping = mapping
-        self.registry = registry
-        self.configuration = configuration
-        self.handshake = DecisionHandshake(
-            tags: tags, timeout: configuration.decisionTimeout, listeners: decisionListeners, logger: logger)
-        self.logger = logger
+        self.core = CentralSystemCore(
+            version: .v16, tags: tags, mapping: mapping, registry: registry, configuration: configuration,
+            decisionListeners: decisionListeners, proxy: proxy, logger: logger)
     }
+
+    var tags: TagService { core.tags }
+    var logger: Logger { core.logger }
 
     public func handle(
         action: String, payload: JSONValue, session: ChargePointSession
     ) async -> Result<JSONValue, RPCError> {
-        let cp = session.chargePointId
-        let now = Date()
-        registry.touch(cp, at: now)
-        guard let descriptor = OCPP16Actions.descriptor(for: action) else {
-            return .failure(RPCError(.notImplemented, "unknown action '\(action)'"))
+        await core.handle(action: action, payload: payload, session: session, descriptor: OCPP16Actions.descriptor(for: action)) { extra in
+            try await answer(action: action, payload: payload, chargePoint: session.chargePointId, extra: &extra)
         }
-        guard descriptor.initiator.chargePointMaySend else {
-            return .failure(RPCError(.notSupported, "\(action) is sent by the Central System, not by a charge point"))
-        }
-        do {
-            try descriptor.validateRequest(payload)
-        } catch {
-            return .failure(RPCError(error, version: .v16))
-        }
-        var extra: [String: JSONValue] = [:]
-        let response: JSONValue
-        do {
-            response = try await answer(action: action, payload: payload, chargePoint: cp, now: now, extra: &extra)
-        } catch {
-            logger.error(
-                "could not answer a CALL",
-                metadata: ["ocpp.chargePointId": .string(cp), "ocpp.action": .string(action), "error": .string("\(error)")])
-            return .failure(RPCError(.internalError, "the bridge could not process \(action)"))
-        }
-        let context = MappingContext(chargePointId: cp, now: now, request: payload, response: response, extra: extra)
-        var writes = mapping.tags(for: action, version: .v16, context: context).map { TagWrite(mapped: $0, timestamp: now) }
-        writes.append(TagWrite(name: "\(cp).LastSeen", value: .string(OCPPDateTime.format(now)), timestamp: now))
-        tags.write(writes)
-        return .success(response)
     }
 
     private func answer(
-        action: String, payload: JSONValue, chargePoint cp: String, now: Date, extra: inout [String: JSONValue]
+        action: String, payload: JSONValue, chargePoint cp: String, extra: inout [String: JSONValue]
     ) async throws -> JSONValue {
-        let links = proxy.links(for: cp)
-        let route = configuration.routing.route(for: action, hasUpstream: !links.isEmpty)
-        let upstream = Upstreams(
-            chargePointId: cp, links: links, forward: route == .forward, failover: configuration.failover, proxy: proxy,
-            tags: tags, logger: logger)
+        let (route, upstream) = core.upstreams(for: cp, action: action)
+        let now = Date()
         switch action {
         case "BootNotification":
             await upstream.copy(action, payload)
             return [
                 "status": "Accepted", "currentTime": .string(OCPPDateTime.format(now)),
-                "interval": .int(Int64(configuration.heartbeatInterval)),
+                "interval": .int(Int64(core.configuration.heartbeatInterval)),
             ]
         case "Heartbeat":
             await upstream.copy(action, payload)
             return ["currentTime": .string(OCPPDateTime.format(now))]
         case "Authorize":
             if let answer = await upstream.decide(action, payload, valid: AuthorizeResponse.self) { return answer }
-            let decision = await decide(.authorize, route: route, chargePoint: cp, payload: payload, fields: [
+            let decision = await core.decide(.authorize, route: route, chargePoint: cp, payload: payload, fields: [
                 ("IdTag", .string(payload["idTag"]?.stringValue ?? ""))
             ])
             return ["idTagInfo": decision.idTagInfo]
@@ -92,15 +55,7 @@ public final class CentralSystem16: IncomingCallHandler {
         case "StopTransaction":
             return try await stopTransaction(payload, route: route, chargePoint: cp, upstream: upstream, extra: &extra)
         case "DataTransfer":
-            if let answer = await upstream.decide(action, payload, valid: DataTransferResponse.self) { return answer }
-            let decision = await decide(.dataTransfer, route: route, chargePoint: cp, payload: payload, fields: [
-                ("VendorId", .string(payload["vendorId"]?.stringValue ?? "")),
-                ("MessageId", .string(payload["messageId"]?.stringValue ?? "")),
-                ("Data", .string(payload["data"]?.stringValue ?? "")),
-            ])
-            var answer: [String: JSONValue] = ["status": .string(decision.status)]
-            if let data = decision.data?.textValue, !data.isEmpty { answer["data"] = .string(data) }
-            return .object(answer)
+            return await core.dataTransfer(payload, route: route, chargePoint: cp, upstream: upstream, valid: DataTransferResponse.self)
         case "MeterValues":
             if let transactionId = payload["transactionId"]?.intValue {
                 upstream.deliverLater(action, payload, localTransactionId: transactionId)
@@ -127,10 +82,10 @@ public final class CentralSystem16: IncomingCallHandler {
                 meterStart: Int64(request.meterStart), timestamp: request.timestamp))
         extra["transactionId"] = .int(record.id)
         // A resent StartTransaction gets the same id and is not delivered upstream a second time.
-        if !record.isResend, let info = await upstream.deliver("StartTransaction", payload, localTransactionId: record.id) {
+        if !record.isResend, let info = await upstream.deliver("StartTransaction", payload, localTransactionId: record.id, info: { info throws(PayloadError) in try IdTagInfo(json: info).json }) {
             return ["transactionId": .int(record.id), "idTagInfo": info]
         }
-        let decision = await decide(.startTransaction, route: route, chargePoint: cp, payload: payload, fields: [
+        let decision = await core.decide(.startTransaction, route: route, chargePoint: cp, payload: payload, fields: [
             ("IdTag", .string(request.idTag)), ("ConnectorId", .int(Int64(request.connectorId))),
             ("MeterStart", .int(Int64(request.meterStart))),
         ])
@@ -154,34 +109,14 @@ public final class CentralSystem16: IncomingCallHandler {
                 timestamp: request.timestamp, reason: request.reason?.rawValue ?? "Local",
                 transactionData: payload["transactionData"]?.jsonText))
         // idTagInfo answers the idTag; a StopTransaction without one gets none.
-        if let forwarded = await upstream.deliver("StopTransaction", payload, localTransactionId: Int64(request.transactionId)) {
+        if let forwarded = await upstream.deliver("StopTransaction", payload, localTransactionId: Int64(request.transactionId), info: { info throws(PayloadError) in try IdTagInfo(json: info).json }) {
             return request.idTag == nil ? [:] : ["idTagInfo": forwarded]
         }
-        let decision = await decide(.stopTransaction, route: route, chargePoint: cp, payload: payload, fields: [
+        let decision = await core.decide(.stopTransaction, route: route, chargePoint: cp, payload: payload, fields: [
             ("TransactionId", .int(Int64(request.transactionId))), ("IdTag", .string(request.idTag ?? "")),
             ("MeterStop", .int(Int64(request.meterStop))), ("Reason", .string(request.reason?.rawValue ?? "Local")),
         ])
         return request.idTag == nil ? [:] : ["idTagInfo": decision.idTagInfo]
-    }
-
-    private func decide(
-        _ kind: DecisionHandshake.Kind, route: Route, chargePoint cp: String, payload: JSONValue, fields: [(String, TagValue)]
-    ) async -> DecisionHandshake.Decision {
-        switch route {
-        case .tags, .forward:  // forward lands here when the upstream did not answer: the tags decide
-            var kind = kind
-            let defaults = configuration.decisionDefaults
-            switch kind.name {
-            case "Authorize": kind.defaultStatus = defaults.authorize
-            case "StartTransaction": kind.defaultStatus = defaults.startTransaction
-            case "StopTransaction": kind.defaultStatus = defaults.stopTransaction
-            default: kind.defaultStatus = defaults.dataTransfer
-            }
-            return await handshake.decide(chargePoint: cp, kind: kind, fields: fields, payload: payload)
-        case .local:
-            // Answered by the bridge alone: everything is accepted.
-            return DecisionHandshake.Decision(status: "Accepted", data: nil, timedOut: false)
-        }
     }
 }
 

@@ -41,12 +41,15 @@ public struct DecisionHandshake: Sendable {
         public var defaultStatus: String
         /// Answer tags besides `.Status` a decider may write (`ExpiryDate`, `ParentIdTag`, `ResponseData`).
         public var optionalAnswers: [String]
+        /// The longest `ParentIdTag` the protocol takes (1.6: 20, 2.0.1: 36).
+        public var parentIdTagLimit: Int
 
-        public init(name: String, allowed: Set<String>, defaultStatus: String, optionalAnswers: [String]) {
+        public init(name: String, allowed: Set<String>, defaultStatus: String, optionalAnswers: [String], parentIdTagLimit: Int = 20) {
             self.name = name
             self.allowed = allowed
             self.defaultStatus = defaultStatus
             self.optionalAnswers = optionalAnswers
+            self.parentIdTagLimit = parentIdTagLimit
         }
     }
 
@@ -124,10 +127,12 @@ public struct DecisionHandshake: Sendable {
             }
         }
         if kind.optionalAnswers.contains("ParentIdTag"), let text = tags.value("\(prefix).ParentIdTag")?.textValue, !text.isEmpty {
-            if text.count <= 20 {
+            if text.count <= kind.parentIdTagLimit {
                 decision.parentIdTag = text
             } else {
-                logger.warning("decider wrote a ParentIdTag longer than 20 characters; left out", metadata: ["ocpp.decision": .string(kind.name)])
+                logger.warning(
+                    "decider wrote a ParentIdTag longer than \(kind.parentIdTagLimit) characters; left out",
+                    metadata: ["ocpp.decision": .string(kind.name)])
             }
         }
         return decision

@@ -9,7 +9,7 @@ import TagStore
 extension UpstreamLink {
     /// The actions queued while the upstream is unreachable (StatusNotification is not: its current state
     /// is sent on reconnect instead).
-    static let queuedActions: Set<String> = ["StartTransaction", "StopTransaction", "MeterValues"]
+    static let queuedActions: Set<String> = ["StartTransaction", "StopTransaction", "MeterValues", "TransactionEvent"]
 
     /// Delivers a transaction message and returns the upstream's answer, or nil when the message was
     /// queued (the upstream is unreachable) or refused; the caller then decides locally.

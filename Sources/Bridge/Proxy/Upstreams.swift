@@ -3,7 +3,7 @@ import OCPP16
 import OCPPRPC
 import TagStore
 
-/// A charge point's upstream links as one CentralSystem16 message sees them: decisions go to the primary
+/// A charge point's upstream links as one message sees them: decisions go to the primary
 /// when the route is `forward`; every message is copied to every upstream; transaction messages travel
 /// store-and-forward. With no links, every method does nothing.
 struct Upstreams {
@@ -71,19 +71,24 @@ struct Upstreams {
         }
     }
 
-    /// Delivers a StartTransaction or StopTransaction to every upstream (store-and-forward) and returns the
-    /// primary's idTagInfo when the route is `forward` and it answered; nil lets the bridge decide.
-    func deliver(_ action: String, _ payload: JSONValue, localTransactionId: Int64) async -> JSONValue? {
+    /// Delivers a transaction message (1.6 StartTransaction and StopTransaction, 2.0.1 TransactionEvent) to
+    /// every upstream (store-and-forward) and returns the primary's `idTagInfo` (1.6) or `idTokenInfo` (2.0.1),
+    /// checked by `info`, when the route is `forward` and it answered with one; nil lets the bridge decide.
+    /// - Parameter localTransactionId: the bridge's id (1.6, rewritten to each upstream's); nil for 2.0.1.
+    func deliver(
+        _ action: String, _ payload: JSONValue, localTransactionId: Int64?,
+        info: (JSONValue) throws(PayloadError) -> JSONValue
+    ) async -> JSONValue? {
         let decider = forward ? await decider() : nil
         for link in links where link !== decider {
             link.deliverLater(action: action, payload: payload, localTransactionId: localTransactionId)
         }
         guard let decider,
             let answer = await decider.deliver(action: action, payload: payload, localTransactionId: localTransactionId),
-            let info = answer["idTagInfo"]
+            let answered = answer["idTagInfo"] ?? answer["idTokenInfo"]
         else { return nil }
         do {
-            return try IdTagInfo(json: info).json
+            return try info(answered)
         } catch {
             logger.warning("upstream answered an idTagInfo outside the schema; deciding locally", metadata: ["ocpp.action": .string(action)])
             return nil
@@ -91,7 +96,7 @@ struct Upstreams {
     }
 
     /// Delivers a transaction MeterValues to every upstream without waiting.
-    func deliverLater(_ action: String, _ payload: JSONValue, localTransactionId: Int64) {
+    func deliverLater(_ action: String, _ payload: JSONValue, localTransactionId: Int64?) {
         for link in links { link.deliverLater(action: action, payload: payload, localTransactionId: localTransactionId) }
     }
 }

@@ -1,0 +1,124 @@
+import Foundation
+import Logging
+import OCPPRPC
+import TagStore
+
+/// What the Central Systems of both OCPP versions share: validation, routing, the upstreams, the decision
+/// handshake and the mapping of every message to tags. `CentralSystem16` and `CentralSystem201` only say
+/// how each of their actions is answered.
+struct CentralSystemCore: Sendable {
+    let version: OCPPVersion
+    let tags: TagService
+    let mapping: TagMapping
+    let registry: ChargePointRegistry
+    let configuration: BridgeConfiguration
+    let handshake: DecisionHandshake
+    let proxy: ProxyLinks
+    let logger: Logger
+
+    init(
+        version: OCPPVersion, tags: TagService, mapping: TagMapping, registry: ChargePointRegistry,
+        configuration: BridgeConfiguration, decisionListeners: DecisionListeners, proxy: ProxyLinks, logger: Logger
+    ) {
+        self.version = version
+        self.tags = tags
+        self.mapping = mapping
+        self.registry = registry
+        self.configuration = configuration
+        self.handshake = DecisionHandshake(
+            tags: tags, timeout: configuration.decisionTimeout, listeners: decisionListeners, logger: logger)
+        self.proxy = proxy
+        self.logger = logger
+    }
+
+    /// Validates a charge point's CALL against `descriptor`, has `answer` answer it (it may add values for the
+    /// mapping rules to `extra`), and maps the CALL and its answer to tags.
+    func handle(
+        action: String, payload: JSONValue, session: ChargePointSession, descriptor: ActionDescriptor?,
+        answer: (_ extra: inout [String: JSONValue]) async throws -> JSONValue
+    ) async -> Result<JSONValue, RPCError> {
+        let cp = session.chargePointId
+        let now = Date()
+        registry.touch(cp, at: now)
+        guard let descriptor else {
+            return .failure(RPCError(.notImplemented, "unknown action '\(action)'"))
+        }
+        guard descriptor.initiator.chargePointMaySend else {
+            return .failure(RPCError(.notSupported, "\(action) is sent by the Central System, not by a charge point"))
+        }
+        do {
+            try descriptor.validateRequest(payload)
+        } catch {
+            return .failure(RPCError(error, version: version))
+        }
+        var extra: [String: JSONValue] = [:]
+        let response: JSONValue
+        do {
+            response = try await answer(&extra)
+        } catch {
+            logger.error(
+                "could not answer a CALL",
+                metadata: ["ocpp.chargePointId": .string(cp), "ocpp.action": .string(action), "error": .string("\(error)")])
+            return .failure(RPCError(.internalError, "the bridge could not process \(action)"))
+        }
+        let context = MappingContext(chargePointId: cp, now: now, request: payload, response: response, extra: extra)
+        var writes = mapping.tags(for: action, version: version, context: context).map { TagWrite(mapped: $0, timestamp: now) }
+        writes.append(TagWrite(name: "\(cp).LastSeen", value: .string(OCPPDateTime.format(now)), timestamp: now))
+        tags.write(writes)
+        return .success(response)
+    }
+
+    /// The route of `action` and the charge point's upstream links as the message sees them.
+    func upstreams(for cp: String, action: String) -> (route: Route, upstreams: Upstreams) {
+        let links = proxy.links(for: cp)
+        let route = configuration.routing.route(for: action, hasUpstream: !links.isEmpty)
+        let upstreams = Upstreams(
+            chargePointId: cp, links: links, forward: route == .forward, failover: configuration.failover, proxy: proxy,
+            tags: tags, logger: logger)
+        return (route, upstreams)
+    }
+
+    /// Decides through the tag handshake (routes `tags`, and `forward` when the upstream did not answer), or
+    /// accepts (route `local`); the kind's default status is the configured one.
+    func decide(
+        _ kind: DecisionHandshake.Kind, route: Route, chargePoint cp: String, payload: JSONValue, fields: [(String, TagValue)]
+    ) async -> DecisionHandshake.Decision {
+        switch route {
+        case .tags, .forward:
+            var kind = kind
+            let defaults = configuration.decisionDefaults
+            switch kind.name {
+            case "Authorize": kind.defaultStatus = defaults.authorize
+            case "StartTransaction": kind.defaultStatus = defaults.startTransaction
+            case "StopTransaction": kind.defaultStatus = defaults.stopTransaction
+            default: kind.defaultStatus = defaults.dataTransfer
+            }
+            return await handshake.decide(chargePoint: cp, kind: kind, fields: fields, payload: payload)
+        case .local:
+            // Answered by the bridge alone: everything is accepted.
+            return DecisionHandshake.Decision(status: "Accepted", data: nil, timedOut: false)
+        }
+    }
+
+    /// Answers a DataTransfer through the upstream or the handshake; the same in both versions but for the
+    /// type of `data` (1.6: a string; 2.0.1: any JSON, passed to the tags as its text).
+    func dataTransfer<Response: OCPPPayload>(
+        _ payload: JSONValue, route: Route, chargePoint cp: String, upstream: Upstreams, valid: Response.Type
+    ) async -> JSONValue {
+        if let answer = await upstream.decide("DataTransfer", payload, valid: valid) { return answer }
+        let data: String
+        switch payload["data"] {
+        case .string(let text)?: data = text
+        case nil, .null?: data = ""
+        case let other?: data = other.jsonText
+        }
+        let decision = await decide(.dataTransfer, route: route, chargePoint: cp, payload: payload, fields: [
+            ("VendorId", .string(payload["vendorId"]?.stringValue ?? "")),
+            ("MessageId", .string(payload["messageId"]?.stringValue ?? "")),
+            ("Data", .string(data)),
+        ])
+        var answer: [String: JSONValue] = ["status": .string(decision.status)]
+        if let data = decision.data?.textValue, !data.isEmpty { answer["data"] = .string(data) }
+        return .object(answer)
+    }
+}
