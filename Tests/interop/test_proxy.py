@@ -39,11 +39,11 @@ PROXY_CONFIG = {
 
 
 @contextlib.contextmanager
-def proxy_bridge(upstream_url: str, workdir: Path | None = None):
+def proxy_bridge(upstream_url: str, workdir: Path | None = None, extra_args: tuple[str, ...] = ()):
     with contextlib.ExitStack() as stack:
         if workdir is None:
             workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="ocpp-bridge-proxy-")))
-        bridge = Bridge(workdir, extra_args=("--upstream", upstream_url), config=PROXY_CONFIG)
+        bridge = Bridge(workdir, extra_args=("--upstream", upstream_url, *extra_args), config=PROXY_CONFIG)
         bridge.start()
         try:
             yield bridge

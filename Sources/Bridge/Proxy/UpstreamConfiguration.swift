@@ -20,8 +20,12 @@ public struct UpstreamConfiguration: Sendable, Hashable {
         self.password = password
     }
 
-    /// CSMS-initiated actions that change nothing on the charge point: what a secondary may send by default.
-    public static let readOnlyActions: Set<String> = ["GetConfiguration", "GetLocalListVersion", "GetCompositeSchedule"]
+    /// CSMS-initiated actions that change nothing on the charge point: what a secondary may send by default
+    /// (1.6 and 2.0.1; the 2.0.1 reports come back as notifications, which every upstream gets a copy of).
+    public static let readOnlyActions: Set<String> = [
+        "GetConfiguration", "GetLocalListVersion", "GetCompositeSchedule",
+        "GetVariables", "GetBaseReport", "GetReport", "GetTransactionStatus", "GetChargingProfiles",
+    ]
 
     /// Whether this upstream serves charge point `id`.
     public func serves(_ id: String) -> Bool {
