@@ -85,10 +85,13 @@ async def test_2_0_1_decisions_are_forwarded_with_the_stations_ids(cp_id):
                 blocked = await cp.call(call.Authorize(id_token={"id_token": "CSMSBLOCK1", "type": "ISO14443"}))
                 assert blocked.id_token_info["status"] == "Blocked", "the CSMS decided, not the local default (Accepted)"
 
+                refused = await cp.call(event("Started", f"tx-{uuid.uuid4().hex[:8]}", 0, "Authorized", token="CSMSBLOCK2"))
+                assert refused.id_token_info["status"] == "Blocked", "the CSMS decided the transaction's token"
+
                 tx = f"tx-{uuid.uuid4().hex[:8]}"
                 started = await cp.call(event("Started", tx, 0, "Authorized", token="USER1", wh=100))
                 assert started.id_token_info["status"] == "Accepted"
-                upstream_start = (await csms.wait_for(cp_id, "TransactionEvent"))[0]
+                upstream_start = (await csms.wait_for(cp_id, "TransactionEvent", count=2))[1]
                 assert upstream_start["transaction_info"]["transaction_id"] == tx, "no id mapping in 2.0.1"
                 await api.wait_tag(f"{cp_id}.Connector1.Transaction.Id", tx)
 
@@ -100,8 +103,8 @@ async def test_2_0_1_decisions_are_forwarded_with_the_stations_ids(cp_id):
 
                 ended = await cp.call(event("Ended", tx, 1, "RemoteStop", wh=250))
                 assert ended.id_token_info is None
-                events = await csms.wait_for(cp_id, "TransactionEvent", count=2)
-                assert [e["event_type"] for e in events] == ["Started", "Ended"]
+                events = await csms.wait_for(cp_id, "TransactionEvent", count=3)
+                assert [e["event_type"] for e in events] == ["Started", "Started", "Ended"]
                 await api.wait_tag(f"{cp_id}.Connector1.Transaction.Active", False)
                 await api.wait_tag(f"{cp_id}.Connector1.Transaction.MeterStop", 250)
 
@@ -112,8 +115,8 @@ async def test_2_0_1_decisions_are_forwarded_with_the_stations_ids(cp_id):
                 await cp.wait_got("GetVariables")
 
                 # The secondary got copies of everything, with the station's ids, and may read but not write.
-                copies = await secondary.wait_for(cp_id, "TransactionEvent", count=2)
-                assert {e["transaction_info"]["transaction_id"] for e in copies} == {tx}
+                copies = await secondary.wait_for(cp_id, "TransactionEvent", count=3)
+                assert {e["transaction_info"]["transaction_id"] for e in copies[1:]} == {tx}
                 await secondary.wait_for(cp_id, "Authorize")
                 second = secondary.sessions[cp_id]
                 await second.call(call.GetVariables(get_variable_data=[

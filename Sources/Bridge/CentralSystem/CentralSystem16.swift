@@ -24,26 +24,14 @@ public final class CentralSystem16: IncomingCallHandler {
     public func handle(
         action: String, payload: JSONValue, session: ChargePointSession
     ) async -> Result<JSONValue, RPCError> {
-        await core.handle(action: action, payload: payload, session: session, descriptor: OCPP16Actions.descriptor(for: action)) { extra in
-            try await answer(action: action, payload: payload, chargePoint: session.chargePointId, extra: &extra)
-        }
+        await core.handle(action: action, payload: payload, session: session, descriptor: OCPP16Actions.descriptor(for: action), answer: answer)
     }
 
     private func answer(
-        action: String, payload: JSONValue, chargePoint cp: String, extra: inout [String: JSONValue]
+        action: String, payload: JSONValue, chargePoint cp: String, route: Route, upstream: Upstreams,
+        extra: inout [String: JSONValue]
     ) async throws -> JSONValue {
-        let (route, upstream) = core.upstreams(for: cp, action: action)
-        let now = Date()
         switch action {
-        case "BootNotification":
-            await upstream.copy(action, payload)
-            return [
-                "status": "Accepted", "currentTime": .string(OCPPDateTime.format(now)),
-                "interval": .int(Int64(core.configuration.heartbeatInterval)),
-            ]
-        case "Heartbeat":
-            await upstream.copy(action, payload)
-            return ["currentTime": .string(OCPPDateTime.format(now))]
         case "Authorize":
             if let answer = await upstream.decide(action, payload, valid: AuthorizeResponse.self) { return answer }
             let decision = await core.decide(.authorize, route: route, chargePoint: cp, payload: payload, fields: [

@@ -22,26 +22,14 @@ public final class CentralSystem201: IncomingCallHandler {
     public func handle(
         action: String, payload: JSONValue, session: ChargePointSession
     ) async -> Result<JSONValue, RPCError> {
-        await core.handle(action: action, payload: payload, session: session, descriptor: OCPP201Actions.descriptor(for: action)) { extra in
-            try await answer(action: action, payload: payload, chargePoint: session.chargePointId, extra: &extra)
-        }
+        await core.handle(action: action, payload: payload, session: session, descriptor: OCPP201Actions.descriptor(for: action), answer: answer)
     }
 
     private func answer(
-        action: String, payload: JSONValue, chargePoint cp: String, extra: inout [String: JSONValue]
+        action: String, payload: JSONValue, chargePoint cp: String, route: Route, upstream: Upstreams,
+        extra: inout [String: JSONValue]
     ) async throws -> JSONValue {
-        let (route, upstream) = core.upstreams(for: cp, action: action)
-        let now = Date()
         switch action {
-        case "BootNotification":
-            await upstream.copy(action, payload)
-            return [
-                "status": "Accepted", "currentTime": .string(OCPPDateTime.format(now)),
-                "interval": .int(Int64(core.configuration.heartbeatInterval)),
-            ]
-        case "Heartbeat":
-            await upstream.copy(action, payload)
-            return ["currentTime": .string(OCPPDateTime.format(now))]
         case "Authorize":
             if let answer = await upstream.decide(action, payload, valid: AuthorizeResponse.self) { return answer }
             let request = try AuthorizeRequest(json: payload)
@@ -50,6 +38,9 @@ public final class CentralSystem201: IncomingCallHandler {
                 fields: [("IdTag", .string(request.idToken.idToken)), ("IdTokenType", .string(request.idToken.type.rawValue))])
             return ["idTokenInfo": decision.idTokenInfo]
         case "TransactionEvent":
+            // Routed as the 1.6 decision it stands for: Ended as StopTransaction, the others as StartTransaction.
+            let ended = payload["eventType"]?.stringValue == TransactionEventEnum.ended.rawValue
+            let (route, upstream) = core.upstreams(for: cp, action: ended ? "StopTransaction" : "StartTransaction")
             return try await transactionEvent(payload, route: route, chargePoint: cp, upstream: upstream, extra: &extra)
         case "DataTransfer":
             return await core.dataTransfer(payload, route: route, chargePoint: cp, upstream: upstream, valid: DataTransferResponse.self)

@@ -31,11 +31,17 @@ struct CentralSystemCore: Sendable {
         self.logger = logger
     }
 
-    /// Validates a charge point's CALL against `descriptor`, has `answer` answer it (it may add values for the
-    /// mapping rules to `extra`), and maps the CALL and its answer to tags.
+    /// How a version's Central System answers one validated CALL: given the action, the payload, the charge
+    /// point, the route and the upstreams; it may add values for the mapping rules to `extra`.
+    typealias Answer = (
+        _ action: String, _ payload: JSONValue, _ chargePoint: String, _ route: Route, _ upstream: Upstreams,
+        _ extra: inout [String: JSONValue]
+    ) async throws -> JSONValue
+
+    /// Validates a charge point's CALL against `descriptor`, answers BootNotification and Heartbeat itself and
+    /// has `answer` answer the rest, and maps the CALL and its answer to tags.
     func handle(
-        action: String, payload: JSONValue, session: ChargePointSession, descriptor: ActionDescriptor?,
-        answer: (_ extra: inout [String: JSONValue]) async throws -> JSONValue
+        action: String, payload: JSONValue, session: ChargePointSession, descriptor: ActionDescriptor?, answer: Answer
     ) async -> Result<JSONValue, RPCError> {
         let cp = session.chargePointId
         let now = Date()
@@ -54,7 +60,12 @@ struct CentralSystemCore: Sendable {
         var extra: [String: JSONValue] = [:]
         let response: JSONValue
         do {
-            response = try await answer(&extra)
+            let (route, upstream) = upstreams(for: cp, action: action)
+            if let answer = await answerBootOrHeartbeat(action, payload, upstream: upstream) {
+                response = answer
+            } else {
+                response = try await answer(action, payload, cp, route, upstream, &extra)
+            }
         } catch {
             logger.error(
                 "could not answer a CALL",
@@ -97,6 +108,22 @@ struct CentralSystemCore: Sendable {
         case .local:
             // Answered by the bridge alone: everything is accepted.
             return DecisionHandshake.Decision(status: "Accepted", data: nil, timedOut: false)
+        }
+    }
+
+    /// BootNotification and Heartbeat, answered alike in both versions (a copy goes upstream); nil for any
+    /// other action.
+    private func answerBootOrHeartbeat(_ action: String, _ payload: JSONValue, upstream: Upstreams) async -> JSONValue? {
+        let now = OCPPDateTime.format(Date())
+        switch action {
+        case "BootNotification":
+            await upstream.copy(action, payload)
+            return ["status": "Accepted", "currentTime": .string(now), "interval": .int(Int64(configuration.heartbeatInterval))]
+        case "Heartbeat":
+            await upstream.copy(action, payload)
+            return ["currentTime": .string(now)]
+        default:
+            return nil
         }
     }
 
