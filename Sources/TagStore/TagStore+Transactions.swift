@@ -71,6 +71,16 @@ extension TagStore {
         }
     }
 
+    /// Records the idTag of a running transaction that started without one (2.0.1: the driver was identified
+    /// after plugging in); a transaction that has one keeps it. Returns the transaction, nil if unknown.
+    public func identifyTransaction(id: Int64, idTag: String) async throws -> TransactionRecord? {
+        try checkOpen("identifyTransaction")
+        return try await durableWrite("identifyTransaction") { db -> TransactionRecord? in
+            try db.execute(sql: "UPDATE transactions SET id_tag = ? WHERE id = ? AND id_tag = ''", arguments: [idTag, id])
+            return try Self.fetchTransactionIfPresent(db, id: id)
+        }
+    }
+
     /// The transaction with this id, nil if unknown.
     public func transaction(id: Int64) async throws -> TransactionRecord? {
         try checkOpen("transaction")

@@ -114,4 +114,15 @@ import Testing
             #expect(try database.sqlite("SELECT count(*) FROM transactions WHERE station_transaction_id IS NULL") == "1")
         }
     }
+
+    @Test func aTransactionStartedWithoutAnIdTagIsIdentifiedOnce() async throws {
+        try await withStore { store, _ in
+            let anonymous = try await store.startTransaction(Self.start(idTag: ""))
+            #expect(try await store.identifyTransaction(id: anonymous.id, idTag: "LATE1")?.idTag == "LATE1")
+            #expect(try await store.identifyTransaction(id: anonymous.id, idTag: "OTHER")?.idTag == "LATE1")
+            let named = try await store.startTransaction(Self.start(connector: 2, idTag: "FIRST"))
+            #expect(try await store.identifyTransaction(id: named.id, idTag: "OTHER")?.idTag == "FIRST")
+            #expect(try await store.identifyTransaction(id: 9_999, idTag: "X") == nil)
+        }
+    }
 }

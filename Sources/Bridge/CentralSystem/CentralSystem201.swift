@@ -68,7 +68,7 @@ public final class CentralSystem201: IncomingCallHandler {
         let energy = request.meterValue.flatMap { $0.energyRegister(for: request.eventType) }
         // Stored before anything else; a Started event the bridge never saw is made up from the first event it
         // sees, so that no transaction is lost.
-        let record = try await store.startTransaction(
+        var record = try await store.startTransaction(
             TransactionStart(
                 chargePoint: cp, connectorId: request.evse?.id ?? 0, idTag: request.idToken?.idToken ?? "",
                 meterStart: request.eventType == .started ? energy ?? 0 : 0, timestamp: request.timestamp,
@@ -77,6 +77,10 @@ public final class CentralSystem201: IncomingCallHandler {
             core.logger.warning(
                 "TransactionEvent of a transaction the bridge did not see start; stored from this event",
                 metadata: ["ocpp.chargePointId": .string(cp), "ocpp.transactionId": .string(stationId)])
+        }
+        if let idToken = request.idToken, record.idTag.isEmpty, let identified = try await store.identifyTransaction(id: record.id, idTag: idToken.idToken) {
+            // The driver was identified after the transaction started (plugged in first).
+            record.idTag = identified.idTag
         }
         extra["evseId"] = .int(Int64(request.evse?.id ?? record.connectorId))
         extra["meterStart"] = .int(record.meterStart)
