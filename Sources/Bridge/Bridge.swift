@@ -18,6 +18,8 @@ public final class Bridge: Sendable {
     public let decisionListeners = DecisionListeners()
     /// The upstream links of connected charge points (proxy mode).
     public let proxy = ProxyLinks()
+    /// Who may connect, and the charge points' registrations.
+    public let admission: Admission
     let connector: (any UpstreamConnector)?
     let logger: Logger
     /// The `remoteStartId`s of translated RemoteStartTransactions: counted up from the seconds since 2024, so
@@ -34,12 +36,13 @@ public final class Bridge: Sendable {
         self.logger = logger
         self.tags = TagService(store: store, logger: logger)
         self.registry = ChargePointRegistry()
+        self.admission = Admission(configuration: configuration.security, store: store, logger: logger)
         self.centralSystem16 = CentralSystem16(
             tags: tags, mapping: mapping, registry: registry, configuration: configuration,
-            decisionListeners: decisionListeners, proxy: proxy, logger: logger)
+            decisionListeners: decisionListeners, proxy: proxy, admission: admission, logger: logger)
         self.centralSystem201 = CentralSystem201(
             tags: tags, mapping: mapping, registry: registry, configuration: configuration,
-            decisionListeners: decisionListeners, proxy: proxy, logger: logger)
+            decisionListeners: decisionListeners, proxy: proxy, admission: admission, logger: logger)
         // Nothing is connected at start: every `.Online` tag the bridge derives (charge points and their upstream
         // links) is false. Charge points known from an earlier run (they have a `.Protocol`) are listed until
         // they reconnect. Users' own tags are left alone.
@@ -67,6 +70,9 @@ public final class Bridge: Sendable {
         await linkUpstreams(for: session)
         let now = Date()
         tags.write(CommandTags.initialTags(chargePoint: chargePointId).filter { tags.tag($0.name) == nil })
+        if let registration = try? admission.registration(of: chargePointId) {
+            tags.write([Self.registrationTag(chargePointId, registration.status)])
+        }
         tags.write([
             TagWrite(name: "\(chargePointId).Online", value: .bool(true), timestamp: now),
             TagWrite(name: "\(chargePointId).Protocol", value: .string(version.rawValue), timestamp: now),

@@ -5,6 +5,7 @@ import Hummingbird
 import HummingbirdWebSocket
 import Logging
 import NIOCore
+import NIOHTTP1
 import NIOWebSocket
 import OCPPRPC
 
@@ -45,9 +46,25 @@ public struct OCPPEndpoint: Sendable {
         let maxMessageSize = configuration.maxMessageSize
         let shouldUpgrade: @Sendable (HTTPRequest, any Channel, Logger) throws -> ShouldUpgradeResult<
             WebSocketDataHandler<HTTP1WebSocketUpgradeChannel.Context>
-        > = { request, _, logger in
+        > = { request, channel, logger in
             guard let id = chargePointId(fromPath: request.path ?? "") else {
                 logger.warning("refused an upgrade without a charge point id", metadata: ["http.path": .string(request.path ?? "")])
+                return .dontUpgrade
+            }
+            switch bridge.admission.admit(id, authorization: request.headerFields[.authorization]) {
+            case .admit:
+                break
+            case .unauthorized(let why):
+                logger.warning("refused an upgrade: \(why)", metadata: ["ocpp.chargePointId": .string(id)])
+                Self.refuse(channel, .unauthorized, headers: [("WWW-Authenticate", "Basic realm=\"OCPP\", charset=\"UTF-8\"")])
+                return .dontUpgrade
+            case .refused(let why):
+                logger.warning("refused an upgrade: \(why)", metadata: ["ocpp.chargePointId": .string(id)])
+                Self.refuse(channel, .notFound)
+                return .dontUpgrade
+            case .unavailable(let why):
+                logger.error("refused an upgrade: \(why)", metadata: ["ocpp.chargePointId": .string(id)])
+                Self.refuse(channel, .serviceUnavailable)
                 return .dontUpgrade
             }
             let offered = request.headerFields[values: .secWebSocketProtocol]
@@ -118,6 +135,16 @@ public struct OCPPEndpoint: Sendable {
             group.cancelAll()
         }
         await bridge.disconnected(session)
+    }
+
+    /// Answers a refused upgrade with `status` and closes the connection. The upgrade handler would answer 400
+    /// to any refusal; this response goes first, on the still-HTTP/1 channel (STACK.md).
+    static func refuse(_ channel: any Channel, _ status: HTTPResponseStatus, headers: [(String, String)] = []) {
+        var fields = HTTPHeaders(headers)
+        fields.add(name: "Content-Length", value: "0")
+        fields.add(name: "Connection", value: "close")
+        channel.write(HTTPServerResponsePart.head(HTTPResponseHead(version: .http1_1, status: status, headers: fields)), promise: nil)
+        channel.writeAndFlush(HTTPServerResponsePart.end(nil)).whenComplete { _ in channel.close(promise: nil) }
     }
 
     static func describe(_ address: SocketAddress?) -> String {

@@ -249,5 +249,24 @@ ALTER TABLE transactions ADD COLUMN station_transaction_id TEXT;
 CREATE UNIQUE INDEX transactions_by_station_id
     ON transactions (charge_point, station_transaction_id) WHERE station_transaction_id IS NOT NULL;
 
+-- migration: v4
+
+-- Who may connect (docs/security.md): one row per charge point the bridge knows. A charge point without a
+-- row is unknown and follows the configured policy (accept, pending or reject), which may add its row.
+CREATE TABLE charge_point_registrations (
+    -- The charge point id (last path segment of its WebSocket URL, percent-decoded).
+    charge_point TEXT PRIMARY KEY NOT NULL,
+    -- 'Accepted' (may connect and boot), 'Pending' (connects; BootNotification is answered Pending until
+    -- an operator accepts it) or 'Rejected' (refused at the WebSocket upgrade).
+    status TEXT NOT NULL CHECK (status IN ('Accepted', 'Pending', 'Rejected')),
+    -- The HTTP Basic password (security profiles 1 and 2) as SHA-256(salt || password), with a 16-byte
+    -- random salt; both NULL when no password is set. The password itself is never stored.
+    password_salt BLOB,
+    password_hash BLOB,
+    -- When the row last changed, ISO-8601 UTC with milliseconds and Z.
+    updated_at TEXT NOT NULL,
+    CHECK ((password_salt IS NULL) = (password_hash IS NULL))
+) WITHOUT ROWID;
+
 """#
 }

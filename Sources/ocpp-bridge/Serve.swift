@@ -131,6 +131,7 @@ struct BridgeService: Service {
     func run() async throws {
         let commands = CommandTags(bridge: bridge, logger: logger)
         commands.start()
+        bridge.followRegistrationTags()
         // The engine logs what it loaded and every load error with file and line.
         if let scripting { await scripting.start() }
         await cancelWhenGracefulShutdown {

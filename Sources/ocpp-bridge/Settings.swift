@@ -57,7 +57,7 @@ struct Settings {
         try reader.members(root, allowed: [
             "ocpp", "api", "database", "mappings", "logLevel", "heartbeatInterval", "decisionTimeout",
             "decisionDefaults", "callTimeout", "fallbackProtocol", "routing", "scripts", "upstreams", "replayInterval",
-            "failover", "protocols", "treatOcpp20As201",
+            "failover", "protocols", "treatOcpp20As201", "security",
         ]) { key, node throws(LoadError) in
             switch key {
             case "ocpp":
@@ -143,6 +143,19 @@ struct Settings {
                 guard !versions.isEmpty else { throw reader.error(node, "protocols needs at least one protocol") }
                 settings.bridge.protocols = versions
             case "treatOcpp20As201": settings.bridge.treatOcpp20As201 = try reader.bool(node)
+            case "security":
+                try reader.members(node, allowed: ["profile", "unknownChargePoints", "pendingInterval"]) { key, node throws(LoadError) in
+                    switch key {
+                    case "profile": settings.bridge.security.profile = try reader.int(node, in: 0...3)
+                    case "unknownChargePoints":
+                        let text = try reader.string(node)
+                        guard let policy = UnknownChargePointPolicy(rawValue: text) else {
+                            throw reader.error(node, "unknown policy '\(text)' (expected accept, pending or reject)")
+                        }
+                        settings.bridge.security.unknownChargePoints = policy
+                    default: settings.bridge.security.pendingInterval = try reader.int(node, in: 1...86400)
+                    }
+                }
             case "decisionDefaults":
                 try reader.members(node, allowed: ["Authorize", "StartTransaction", "StopTransaction", "DataTransfer"]) { key, node throws(LoadError) in
                     let value = try reader.string(node)

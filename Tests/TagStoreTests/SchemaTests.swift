@@ -36,14 +36,14 @@ import Testing
         let again = try database.open()
         await again.close()
 
-        #expect(try database.sqlite("SELECT group_concat(identifier) FROM grdb_migrations") == "v1,v2,v3")
+        #expect(try database.sqlite("SELECT group_concat(identifier) FROM grdb_migrations") == "v1,v2,v3,v4")
         #expect(try database.sqlite("PRAGMA journal_mode") == "wal")
         let tables = try database.sqlite(
             "SELECT name FROM sqlite_master WHERE type IN ('table', 'trigger') AND name NOT LIKE 'sqlite_%' ORDER BY name")
         #expect(
             tables.split(separator: "\n")
                 == [
-                    "grdb_migrations", "tag_changes", "tags", "tags_after_insert", "tags_after_update", "transactions",
+                    "charge_point_registrations", "grdb_migrations", "tag_changes", "tags", "tags_after_insert", "tags_after_update", "transactions",
                     "upstream_queue", "upstream_transactions",
                 ])
     }

@@ -12,11 +12,11 @@ public final class CentralSystem201: IncomingCallHandler {
 
     public init(
         tags: TagService, mapping: TagMapping, registry: ChargePointRegistry, configuration: BridgeConfiguration,
-        decisionListeners: DecisionListeners, proxy: ProxyLinks, logger: Logger
+        decisionListeners: DecisionListeners, proxy: ProxyLinks, admission: Admission, logger: Logger
     ) {
         self.core = CentralSystemCore(
             version: .v201, tags: tags, mapping: mapping, registry: registry, configuration: configuration,
-            decisionListeners: decisionListeners, proxy: proxy, logger: logger)
+            decisionListeners: decisionListeners, proxy: proxy, admission: admission, logger: logger)
     }
 
     public func handle(

@@ -14,12 +14,15 @@ struct CentralSystemCore: Sendable {
     let configuration: BridgeConfiguration
     let handshake: DecisionHandshake
     let proxy: ProxyLinks
+    let admission: Admission
     let logger: Logger
 
     init(
         version: OCPPVersion, tags: TagService, mapping: TagMapping, registry: ChargePointRegistry,
-        configuration: BridgeConfiguration, decisionListeners: DecisionListeners, proxy: ProxyLinks, logger: Logger
+        configuration: BridgeConfiguration, decisionListeners: DecisionListeners, proxy: ProxyLinks, admission: Admission,
+        logger: Logger
     ) {
+        self.admission = admission
         self.version = version
         self.tags = tags
         self.mapping = mapping
@@ -61,7 +64,16 @@ struct CentralSystemCore: Sendable {
         let response: JSONValue
         do {
             let (route, upstream) = upstreams(for: cp, action: action)
-            if let answer = await answerBootOrHeartbeat(action, payload, upstream: upstream) {
+            if admission.isPending(cp) {
+                // Waiting for an operator: only BootNotification is answered, Pending (docs/security.md).
+                guard action == "BootNotification" else {
+                    return .failure(RPCError(.securityError, "charge point '\(cp)' is pending: an operator has not accepted it yet"))
+                }
+                response = [
+                    "status": "Pending", "currentTime": .string(OCPPDateTime.format(now)),
+                    "interval": .int(Int64(configuration.security.pendingInterval)),
+                ]
+            } else if let answer = await answerBootOrHeartbeat(action, payload, upstream: upstream) {
                 response = answer
             } else {
                 response = try await answer(action, payload, cp, route, upstream, &extra)

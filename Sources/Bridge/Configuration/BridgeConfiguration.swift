@@ -26,6 +26,8 @@ public struct BridgeConfiguration: Sendable {
     public var replayInterval: Duration = .milliseconds(100)
     /// Promotes a secondary to decide while the primary is unreachable; nil = no failover.
     public var failover: Failover?
+    /// Who may connect: the security profile and the policy for unknown charge points (docs/security.md).
+    public var security = SecurityConfiguration()
 
     public init() {}
 }

@@ -53,6 +53,7 @@ struct LiveBridge {
         }
         let commands = CommandTags(bridge: bridge, logger: logger)
         commands.start()
+        bridge.followRegistrationTags()
         let group = ServiceGroup(configuration: .init(services: [ocpp, api], logger: logger))
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }

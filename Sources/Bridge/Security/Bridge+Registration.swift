@@ -1,0 +1,63 @@
+import Foundation
+import OCPPRPC
+import TagStore
+
+extension Bridge {
+    /// Changes a charge point's registration (REST API, `{cp}.Registration.Status`) and acts on it: an accepted
+    /// Pending charge point that is connected is asked to boot again (TriggerMessage BootNotification), a
+    /// rejected one is disconnected. The status is mirrored in `{cp}.Registration.Status`.
+    @discardableResult
+    public func updateRegistration(
+        _ id: String, status: Registration.Status?, password: String? = nil, clearPassword: Bool = false
+    ) async throws -> Registration {
+        let before = try admission.registration(of: id)?.status
+        let registration = try await admission.update(id, status: status, password: password, clearPassword: clearPassword)
+        tags.write([Self.registrationTag(id, registration.status)])
+        guard registration.status != before, let session = registry.session(id) else { return registration }
+        logger.notice(
+            "registration changed", metadata: ["ocpp.chargePointId": .string(id), "ocpp.registration": .string(registration.status.rawValue)])
+        switch registration.status {
+        case .accepted where before == .pending:
+            Task {
+                let result = await self.call(chargePoint: id, action: "TriggerMessage", payload: ["requestedMessage": "BootNotification"])
+                if case .failure(let failure) = result {
+                    self.logger.info("could not ask an accepted charge point to boot again", metadata: ["ocpp.chargePointId": .string(id), "error": .string(failure.description)])
+                }
+            }
+        case .rejected:
+            await session.close(.protocolError("rejected by an operator"))
+            await disconnected(session)
+        default:
+            break
+        }
+        return registration
+    }
+
+    /// `{cp}.Registration.Status`: writable, so that an operator can accept a Pending charge point from an HMI.
+    static func registrationTag(_ id: String, _ status: Registration.Status) -> TagWrite {
+        TagWrite(name: "\(id).Registration.Status", value: .string(status.rawValue), access: .readWrite)
+    }
+
+    /// Follows `{cp}.Registration.Status` writes by others (REST, SQLite clients, scripts) and applies them.
+    public func followRegistrationTags() {
+        tags.observe { [weak self] names in
+            guard let self else { return }
+            for name in names where name.hasSuffix(".Registration.Status") {
+                let id = String(name.dropLast(".Registration.Status".count))
+                guard let text = self.tags.value(name)?.textValue else { continue }
+                guard let status = Registration.Status(rawValue: text) else {
+                    self.logger.warning("\(name): '\(text)' is not a registration status (Accepted, Pending, Rejected)")
+                    continue
+                }
+                guard (try? self.admission.registration(of: id))??.status != status else { continue }
+                Task {
+                    do {
+                        try await self.updateRegistration(id, status: status)
+                    } catch {
+                        self.logger.error("could not change a registration", metadata: ["ocpp.chargePointId": .string(id), "error": .string("\(error)")])
+                    }
+                }
+            }
+        }
+    }
+}
