@@ -60,6 +60,7 @@ let package = Package(
             dependencies: [
                 "Bridge", "OCPPRPC", "OCPP16", "TagStore", "Scripting", "Upstream",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOWebSocket", package: "swift-nio"),

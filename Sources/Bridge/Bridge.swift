@@ -61,7 +61,8 @@ public final class Bridge: Sendable {
     public func connect(chargePointId: String, version: OCPPVersion, connection: any ChargePointConnection) async -> ChargePointSession {
         let session = ChargePointSession(
             chargePointId: chargePointId, version: version, connectionNumber: registry.nextConnectionNumber(),
-            connection: connection, handler: version == .v201 ? centralSystem201 : centralSystem16, logger: logger)
+            connection: connection, handler: version == .v201 ? centralSystem201 : centralSystem16,
+            limits: configuration.sessionLimits, logger: logger)
         if let old = registry.register(session) {
             logger.info("a new connection replaces the old one", metadata: ["ocpp.chargePointId": .string(chargePointId)])
             await old.close(.replaced)

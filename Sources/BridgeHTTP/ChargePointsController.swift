@@ -75,6 +75,8 @@ struct ChargePointsController {
                 return JSONResponse.error(.badRequest, code: failure.code?.rawValue ?? "BadRequest", failure.reason)
             case .unknownAction:
                 return JSONResponse.error(.badRequest, code: "UnknownAction", failure.reason)
+            case .busy:
+                return JSONResponse.error(.tooManyRequests, code: "Busy", failure.reason)
             }
         }
     }

@@ -2,6 +2,7 @@ import Bridge
 import Foundation
 import HTTPTypes
 import Hummingbird
+import HummingbirdCore
 import HummingbirdWebSocket
 import Logging
 import NIOCore
@@ -17,8 +18,15 @@ public struct OCPPEndpoint: Sendable {
         public var port = 9000
         /// The WebSocket ping interval; a peer that stops answering pings is closed.
         public var pingInterval: Duration = .seconds(60)
-        /// The largest WebSocket message accepted.
+        /// The largest WebSocket message accepted; a larger one closes the connection (1009).
         public var maxMessageSize = 1 << 20
+        /// Open OCPP connections at most; more upgrades are refused with 503.
+        public var maxConnections = 25_000
+        /// How long a new connection may take to ask for its upgrade (TLS handshake and HTTP request included).
+        public var handshakeTimeout: Duration = .seconds(10)
+        /// A charge point that sends no OCPP message for this long is disconnected (1008); nil: three heartbeat
+        /// intervals; zero: never.
+        public var idleTimeout: Duration?
         public init() {}
     }
 
@@ -43,12 +51,23 @@ public struct OCPPEndpoint: Sendable {
                 autoPing: .enabled(timePeriod: configuration.pingInterval),
                 closeTimeout: .seconds(10)))
         let bridge = self.bridge
-        let maxMessageSize = configuration.maxMessageSize
+        let connections = ConnectionCount()
+        let limits = ServeLimits(
+            maxMessageSize: configuration.maxMessageSize,
+            idleTimeout: configuration.idleTimeout ?? .seconds(3 * bridge.configuration.heartbeatInterval))
+        let maxConnections = configuration.maxConnections
+        let handshakeTimeout = configuration.handshakeTimeout
         let shouldUpgrade: @Sendable (HTTPRequest, any Channel, Logger) throws -> ShouldUpgradeResult<
             WebSocketDataHandler<HTTP1WebSocketUpgradeChannel.Context>
         > = { request, channel, logger in
             guard let id = chargePointId(fromPath: request.path ?? "") else {
                 logger.warning("refused an upgrade without a charge point id", metadata: ["http.path": .string(request.path ?? "")])
+                return .dontUpgrade
+            }
+            HandshakeTimeoutHandler.handshakeCompleted(on: channel)
+            guard connections.value < maxConnections else {
+                logger.warning("refused an upgrade: \(maxConnections) connections are open", metadata: ["ocpp.chargePointId": .string(id)])
+                Self.refuse(channel, .serviceUnavailable)
                 return .dontUpgrade
             }
             switch bridge.admission.admit(id, authorization: request.headerFields[.authorization]) {
@@ -74,14 +93,14 @@ public struct OCPPEndpoint: Sendable {
             {
             case .offered(let version, let token):
                 return .upgrade([.secWebSocketProtocol: token]) { inbound, outbound, context in
-                    await Self.serve(id: id, version: version, bridge: bridge, inbound: inbound, outbound: outbound, maxMessageSize: maxMessageSize, logger: context.logger)
+                    await Self.serve(id: id, version: version, bridge: bridge, inbound: inbound, outbound: outbound, limits: limits, connections: connections, logger: context.logger)
                 }
             case .fallback(let version):
                 logger.notice(
                     "charge point offered no subprotocol, using the fallback",
                     metadata: ["ocpp.chargePointId": .string(id), "ocpp.protocol": .string(version.rawValue)])
                 return .upgrade([:]) { inbound, outbound, context in
-                    await Self.serve(id: id, version: version, bridge: bridge, inbound: inbound, outbound: outbound, maxMessageSize: maxMessageSize, logger: context.logger)
+                    await Self.serve(id: id, version: version, bridge: bridge, inbound: inbound, outbound: outbound, limits: limits, connections: connections, logger: context.logger)
                 }
             case .unsupported(let tokens):
                 logger.warning(
@@ -94,20 +113,49 @@ public struct OCPPEndpoint: Sendable {
         }
         return Application(
             router: router,
-            server: .http1WebSocketUpgrade(configuration: wsConfiguration, shouldUpgrade: shouldUpgrade),
+            server: HTTPServerBuilder { responder in
+                HandshakeGuardedChannel(
+                    base: HTTP1WebSocketUpgradeChannel(responder: responder, configuration: wsConfiguration, shouldUpgrade: shouldUpgrade),
+                    timeout: handshakeTimeout)
+            },
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "ocpp-bridge"),
             onServerRunning: { channel in await onRunning(Self.describe(channel.localAddress)) },
             logger: logger)
     }
 
+    /// The limits `serve` applies to one connection.
+    struct ServeLimits: Sendable {
+        var maxMessageSize: Int
+        var idleTimeout: Duration
+    }
+
     static func serve(
         id: String, version: OCPPVersion, bridge: Bridge, inbound: WebSocketInboundStream,
-        outbound: WebSocketOutboundWriter, maxMessageSize: Int, logger: Logger
+        outbound: WebSocketOutboundWriter, limits: ServeLimits, connections: ConnectionCount, logger: Logger
     ) async {
+        connections.opened()
+        defer { connections.closed() }
         let (frames, continuation) = AsyncStream<OutboundFrame>.makeStream()
-        let session = await bridge.connect(
-            chargePointId: id, version: version, connection: StreamConnection(continuation: continuation))
+        let connection = StreamConnection(continuation: continuation)
+        let session = await bridge.connect(chargePointId: id, version: version, connection: connection)
+        let lastMessage = LastMessageTime()
         await withTaskGroup(of: Void.self) { group in
+            if limits.idleTimeout > .zero {
+                group.addTask {
+                    // Checks a few times per timeout; a silent charge point is closed like any other.
+                    let step = min(limits.idleTimeout / 4, .seconds(5))
+                    while !Task.isCancelled {
+                        try? await Task.sleep(for: step)
+                        if lastMessage.silence >= limits.idleTimeout {
+                            logger.warning("no OCPP message within the idle timeout; disconnecting", metadata: [
+                                "ocpp.chargePointId": .string(id), "ocpp.limit": .stringConvertible(limits.idleTimeout),
+                            ])
+                            await session.close(.policyViolation("idle for \(limits.idleTimeout)"))
+                            return
+                        }
+                    }
+                }
+            }
             group.addTask {
                 for await frame in frames {
                     switch frame {
@@ -120,7 +168,8 @@ public struct OCPPEndpoint: Sendable {
                 }
             }
             do {
-                for try await message in inbound.messages(maxSize: maxMessageSize) {
+                for try await message in inbound.messages(maxSize: limits.maxMessageSize) {
+                    lastMessage.touch()
                     switch message {
                     case .text(let text):
                         await session.receive(text.utf8)
@@ -171,6 +220,7 @@ struct StreamConnection: ChargePointConnection {
         case .replaced: continuation.yield(.close(.normalClosure, "replaced by a new connection"))
         case .shutdown: continuation.yield(.close(.goingAway, "the bridge is shutting down"))
         case .protocolError(let why): continuation.yield(.close(.protocolError, why))
+        case .policyViolation(let why): continuation.yield(.close(.policyViolation, why))
         }
         continuation.finish()
     }

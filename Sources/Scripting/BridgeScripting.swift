@@ -108,6 +108,7 @@ extension CallFailure.Kind {
         case .offline: return "NotConnected"
         case .invalidRequest: return "InvalidRequest"
         case .unknownAction: return "UnknownAction"
+        case .busy: return "Busy"
         }
     }
 }

@@ -61,11 +61,22 @@ struct Settings {
         ]) { key, node throws(LoadError) in
             switch key {
             case "ocpp":
-                try reader.members(node, allowed: ["host", "port", "pingInterval", "maxMessageSize"]) { key, node throws(LoadError) in
+                try reader.members(node, allowed: [
+                    "host", "port", "pingInterval", "maxMessageSize", "maxConnections", "handshakeTimeout", "idleTimeout",
+                    "maxPendingCalls", "maxQueuedCalls", "messagesPerSecond", "burst",
+                ]) { key, node throws(LoadError) in
                     switch key {
                     case "host": settings.ocpp.host = try reader.string(node)
                     case "port": settings.ocpp.port = try reader.int(node, in: 0...65535)
                     case "pingInterval": settings.ocpp.pingInterval = .seconds(try reader.int(node, in: 1...86400))
+                    case "maxConnections": settings.ocpp.maxConnections = try reader.int(node, in: 1...1_000_000)
+                    case "handshakeTimeout": settings.ocpp.handshakeTimeout = .milliseconds(try reader.milliseconds(node))
+                    case "idleTimeout": settings.ocpp.idleTimeout = .milliseconds(Int64(try reader.number(node, in: 0...604_800) * 1000))
+                    case "maxPendingCalls": settings.bridge.sessionLimits.maxPendingCalls = try reader.int(node, in: 1...10_000)
+                    case "maxQueuedCalls": settings.bridge.sessionLimits.maxQueuedCalls = try reader.int(node, in: 1...100_000)
+                    case "messagesPerSecond":
+                        settings.bridge.sessionLimits.messagesPerSecond = try reader.number(node, in: 0.01...1_000_000)
+                    case "burst": settings.bridge.sessionLimits.burst = try reader.int(node, in: 1...1_000_000)
                     default: settings.ocpp.maxMessageSize = try reader.int(node, in: 1024...(64 << 20))
                     }
                 }
@@ -227,6 +238,13 @@ struct Settings {
         }
 
         /// A duration in seconds (decimals allowed), as milliseconds.
+        func number(_ node: Node, in range: ClosedRange<Double>) throws(LoadError) -> Double {
+            guard let value = Double(try string(node)), range.contains(value) else {
+                throw error(node, "expected a number from \(range.lowerBound) to \(range.upperBound)")
+            }
+            return value
+        }
+
         func milliseconds(_ node: Node) throws(LoadError) -> Int64 {
             guard let seconds = Double(try string(node)), seconds > 0, seconds <= 3600 else {
                 throw error(node, "expected a number of seconds, more than 0 and at most 3600")

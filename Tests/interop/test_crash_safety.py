@@ -21,6 +21,8 @@ from conftest import Bridge, charge_point
 LOCAL_DECISIONS = {
     # The bridge answers every decision itself: the load is as fast as the durable writes allow.
     "routing": "\n  Authorize: local\n  StartTransaction: local\n  StopTransaction: local\n  DataTransfer: local",
+    # Closed-loop load, far above any real charger's rate.
+    "ocpp": "\n  messagesPerSecond: 100000\n  burst: 100000",
 }
 
 

@@ -56,6 +56,7 @@ async def main():
         proc = subprocess.Popen([args.bridge, "serve", "--ocpp-host", "127.0.0.1", "--ocpp-port", "0", "--api-port", "0",
                                  "--db", f"{tmp}/b.sqlite", "--no-scripts", "--log-level", "info",
                                  "--mappings", str(Path(__file__).resolve().parents[2] / "mappings"),
+                                 "--config", str(Path(__file__).resolve().parent / "bench-config.yaml"),
                                  "--upstream", csms.url], cwd=tmp, stdout=log, stderr=log)
         try:
             port = None

@@ -28,6 +28,8 @@ public struct BridgeConfiguration: Sendable {
     public var failover: Failover?
     /// Who may connect: the security profile and the policy for unknown charge points (docs/security.md).
     public var security = SecurityConfiguration()
+    /// What one connection may ask of the bridge: pending CALLs, message rate.
+    public var sessionLimits = SessionLimits()
 
     public init() {}
 }

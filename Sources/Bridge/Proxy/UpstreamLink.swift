@@ -231,7 +231,7 @@ extension CallFailure {
         case .callError: return RPCError(code ?? .genericError, reason, details: details.objectValue ?? [:])
         case .invalidRequest: return RPCError(code ?? .formationViolation, reason)
         case .unknownAction: return RPCError(.notImplemented, reason)
-        case .timeout, .offline, .disconnected: return RPCError(.genericError, reason)
+        case .timeout, .offline, .disconnected, .busy: return RPCError(.genericError, reason)
         }
     }
 }

@@ -15,6 +15,8 @@ public struct CallFailure: Error, Sendable, Hashable, CustomStringConvertible {
         case invalidRequest
         /// The action is unknown, or a charge point may not be sent it.
         case unknownAction
+        /// Too many CALLs are already queued for the peer (`SessionLimits.maxQueuedCalls`); nothing was sent.
+        case busy
     }
 
     public var kind: Kind

@@ -8,6 +8,8 @@ public enum SessionCloseReason: Sendable, Hashable {
     case shutdown
     /// The peer broke the protocol beyond repair.
     case protocolError(String)
+    /// The peer went over a limit that ends the connection (a message flood, silence past the idle timeout).
+    case policyViolation(String)
 }
 
 /// The socket side of a session: the WebSocket layer implements it; tests implement it in memory.

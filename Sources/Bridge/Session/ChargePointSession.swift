@@ -16,14 +16,24 @@ public actor ChargePointSession {
     nonisolated let outgoing: OutgoingCalls
 
     private var isClosed = false
+    nonisolated let limits: SessionLimits
+    private var budget: MessageBudget
+    /// CALLs from the charge point received and not answered yet.
+    private var pendingIncoming = 0
+    private var lastRefusalLog: ContinuousClock.Instant?
+    private var refusedSinceLog = 0
+    private let started = ContinuousClock.now
     private let incoming: AsyncStream<(id: String, action: String, payload: JSONValue)>.Continuation
     private let incomingCalls: AsyncStream<(id: String, action: String, payload: JSONValue)>
     private var incomingTask: Task<Void, Never>?
 
     public init(
         chargePointId: String, version: OCPPVersion, connectionNumber: UInt64,
-        connection: any ChargePointConnection, handler: any IncomingCallHandler, logger: Logger
+        connection: any ChargePointConnection, handler: any IncomingCallHandler, limits: SessionLimits = SessionLimits(),
+        logger: Logger
     ) {
+        self.limits = limits
+        self.budget = MessageBudget(limits: limits)
         self.chargePointId = chargePointId
         self.version = version
         self.connectionNumber = connectionNumber
@@ -33,7 +43,7 @@ public actor ChargePointSession {
         var logger = logger
         logger[metadataKey: "ocpp.chargePointId"] = .string(chargePointId)
         self.logger = logger
-        self.outgoing = OutgoingCalls(logger: logger) { text in connection.send(text) }
+        self.outgoing = OutgoingCalls(maxQueued: limits.maxQueuedCalls, logger: logger) { text in connection.send(text) }
         (incomingCalls, incoming) = AsyncStream.makeStream(bufferingPolicy: .unbounded)
     }
 
@@ -59,8 +69,13 @@ public actor ChargePointSession {
                         ])
                 }
                 connection.send(reply.text)
+                self.answered()
             }
         }
+    }
+
+    private func answered() {
+        pendingIncoming -= 1
     }
 
     /// Handles one text frame from the charge point.
@@ -76,14 +91,45 @@ public actor ChargePointSession {
             }
             return
         }
+        let elapsed = ContinuousClock.now - started
+        switch budget.spend(at: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18) {
+        case .accept:
+            break
+        case .refuse:
+            refuse(message, because: "rate limit: more than \(limits.messagesPerSecond) messages per second")
+            return
+        case .disconnect:
+            logger.warning("message flood; disconnecting", metadata: ["ocpp.limit": .stringConvertible(limits.messagesPerSecond)])
+            close(.policyViolation("message flood"))
+            return
+        }
         switch message {
         case .call(let id, let action, let payload):
+            guard pendingIncoming < limits.maxPendingCalls else {
+                refuse(message, because: "\(pendingIncoming) CALLs are waiting for their answer; OCPP-J allows one at a time")
+                return
+            }
+            pendingIncoming += 1
             incoming.yield((id, action, payload))
         case .callResult(let id, let payload):
             outgoing.complete(id: id, with: .success(payload))
         case .callError(let id, let code, let description, let details):
             outgoing.complete(id: id, with: .failure(CallFailure(.callError, code: code, description, details: details)))
         }
+    }
+
+    /// Answers a refused CALL with a GenericError CALLERROR (other messages are dropped), logging at most once
+    /// a second with the number refused.
+    private func refuse(_ message: RPCMessage, because reason: String) {
+        if case .call(let id, _, _) = message {
+            connection.send(RPCMessage.callError(id: id, error: RPCError(.genericError, reason), version: version).text)
+        }
+        refusedSinceLog += 1
+        let now = ContinuousClock.now
+        if let last = lastRefusalLog, now - last < .seconds(1) { return }
+        logger.warning("refused messages over a limit", metadata: ["ocpp.reason": .string(reason), "ocpp.refused": .stringConvertible(refusedSinceLog)])
+        lastRefusalLog = now
+        refusedSinceLog = 0
     }
 
     /// Sends a CALL to the charge point and waits for its answer, at most `timeout` from now (queueing included).

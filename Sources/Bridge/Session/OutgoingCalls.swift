@@ -21,10 +21,17 @@ package final class OutgoingCalls: Sendable {
     private let ids: MessageIDGenerator
     private let transmit: @Sendable (String) -> Void
     private let logger: Logger
+    private let maxQueued: Int
 
-    /// - Parameter transmit: puts one frame on the wire; must not block.
-    package init(ids: MessageIDGenerator = MessageIDGenerator(), logger: Logger, transmit: @escaping @Sendable (String) -> Void) {
+    /// - Parameters:
+    ///   - maxQueued: how many CALLs may wait or be in flight; more fail at once with `.busy`.
+    ///   - transmit: puts one frame on the wire; must not block.
+    package init(
+        ids: MessageIDGenerator = MessageIDGenerator(), maxQueued: Int = .max, logger: Logger,
+        transmit: @escaping @Sendable (String) -> Void
+    ) {
         self.ids = ids
+        self.maxQueued = maxQueued
         self.logger = logger
         self.transmit = transmit
     }
@@ -43,18 +50,21 @@ package final class OutgoingCalls: Sendable {
         completion: @escaping @Sendable (Result<JSONValue, CallFailure>) -> Void
     ) {
         let call = OutgoingCallQueue.Call(id: ids.next(), action: action, payload: payload)
-        let (accepted, sendNow) = state.withLock { state -> (Bool, OutgoingCallQueue.Call?) in
-            guard !state.closed else { return (false, nil) }
+        let (accepted, sendNow) = state.withLock { state -> (CallFailure?, OutgoingCallQueue.Call?) in
+            guard !state.closed else { return (CallFailure(.disconnected, "the connection is closed"), nil) }
+            guard state.queue.count < maxQueued else {
+                return (CallFailure(.busy, "\(state.queue.count) CALLs are already queued for this peer"), nil)
+            }
             state.waiters[call.id] = completion
             state.timers[call.id] = Task { [weak self] in
                 try? await Task.sleep(for: timeout)
                 guard !Task.isCancelled else { return }
                 self?.timedOut(id: call.id)
             }
-            return (true, state.queue.enqueue(call))
+            return (nil, state.queue.enqueue(call))
         }
-        guard accepted else {
-            completion(.failure(CallFailure(.disconnected, "the connection is closed")))
+        if let refused = accepted {
+            completion(.failure(refused))
             return
         }
         if let sendNow { send(sendNow) }
