@@ -1,7 +1,7 @@
 # ocpp-bridge: the two set-up commands are `make run` and `make test`.
 SWIFT ?= swift
 PYTHON ?= python3
-DEB_PACKAGES := libsqlite3-dev liblua5.4-dev sqlite3 python3-venv
+DEB_PACKAGES := libsqlite3-dev liblua5.4-dev sqlite3 python3-venv openssl
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 VENV := .venv
 

@@ -3,10 +3,12 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdCore
+import HummingbirdTLS
 import HummingbirdWebSocket
 import Logging
 import NIOCore
 import NIOHTTP1
+import NIOSSL
 import NIOWebSocket
 import OCPPRPC
 
@@ -27,6 +29,8 @@ public struct OCPPEndpoint: Sendable {
         /// A charge point that sends no OCPP message for this long is disconnected (1008); nil: three heartbeat
         /// intervals; zero: never.
         public var idleTimeout: Duration?
+        /// TLS for security profiles 2 and 3 (`wss://`); nil: plain `ws://`.
+        public var tls: TLSFiles?
         public init() {}
     }
 
@@ -40,8 +44,10 @@ public struct OCPPEndpoint: Sendable {
         self.logger = logger
     }
 
-    /// The Hummingbird application serving the endpoint; `onRunning` receives the bound address.
-    public func application(onRunning: @escaping @Sendable (String) async -> Void = { _ in }) -> some ApplicationProtocol {
+    /// The Hummingbird application serving the endpoint; `onRunning` receives the bound address. Throws when
+    /// the TLS files cannot be used.
+    public func application(onRunning: @escaping @Sendable (String) async -> Void = { _ in }) throws -> some ApplicationProtocol {
+        let tlsConfiguration = try configuration.tls?.serverConfiguration(prefix: "ocpp.tls")
         let router = Router()
         router.get("/health") { _, _ in "ok" }
         let wsConfiguration = HTTP1WebSocketUpgradeChannel.Configuration(
@@ -70,7 +76,9 @@ public struct OCPPEndpoint: Sendable {
                 Self.refuse(channel, .serviceUnavailable)
                 return .dontUpgrade
             }
-            switch bridge.admission.admit(id, authorization: request.headerFields[.authorization]) {
+            // Under mutual TLS the verified client certificate names the charge point.
+            let identity = (try? channel.pipeline.syncOperations.handler(type: NIOSSLServerHandler.self))?.peerCertificate?.subjectCommonName
+            switch bridge.admission.admit(id, authorization: request.headerFields[.authorization], certificateIdentity: identity) {
             case .admit:
                 break
             case .unauthorized(let why):
@@ -113,10 +121,10 @@ public struct OCPPEndpoint: Sendable {
         }
         return Application(
             router: router,
-            server: HTTPServerBuilder { responder in
-                HandshakeGuardedChannel(
-                    base: HTTP1WebSocketUpgradeChannel(responder: responder, configuration: wsConfiguration, shouldUpgrade: shouldUpgrade),
-                    timeout: handshakeTimeout)
+            server: HTTPServerBuilder { responder -> any ServerChildChannel in
+                let http = HTTP1WebSocketUpgradeChannel(responder: responder, configuration: wsConfiguration, shouldUpgrade: shouldUpgrade)
+                guard let tlsConfiguration else { return HandshakeGuardedChannel(base: http, timeout: handshakeTimeout) }
+                return HandshakeGuardedChannel(base: try TLSChannel(http, tlsConfiguration: tlsConfiguration), timeout: handshakeTimeout)
             },
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "ocpp-bridge"),
             onServerRunning: { channel in await onRunning(Self.describe(channel.localAddress)) },

@@ -60,6 +60,19 @@ struct Serve: AsyncParsableCommand {
         for (action, route) in settings.bridge.routing.routes where route == .forward && settings.bridge.upstreams.isEmpty {
             throw ValidationError("routing: \(action) is routed 'forward' but no upstream is configured")
         }
+        let profile = settings.bridge.security.profile
+        if profile >= 2, settings.ocpp.tls == nil {
+            throw ValidationError("security profile \(profile) needs TLS: set ocpp.tls.certificate and ocpp.tls.key")
+        }
+        if profile == 3, settings.ocpp.tls?.clientCA == nil {
+            throw ValidationError("security profile 3 needs ocpp.tls.clientCA: the CA that signs the charge points' certificates")
+        }
+        do {
+            _ = try settings.ocpp.tls?.serverConfiguration(prefix: "ocpp.tls")
+            _ = try settings.api.tls?.serverConfiguration(prefix: "api.tls")
+        } catch {
+            throw ValidationError("\(error)")
+        }
         for (name, port) in [("--ocpp-port", settings.ocpp.port), ("--api-port", settings.api.port)] where !(0...65535).contains(port) {
             throw ValidationError("\(name) must be 0 to 65535, not \(port)")
         }
@@ -88,11 +101,14 @@ struct Serve: AsyncParsableCommand {
         let connector: (any UpstreamConnector)? = settings.bridge.upstreams.isEmpty ? nil : NIOUpstreamConnector(logger: logger)
         let bridge = Bridge(configuration: settings.bridge, store: store, mapping: mapping, connector: connector, logger: logger)
         let scripting = try makeScripting(settings.scripts, bridge: bridge, logger: logger)
-        let ocpp = OCPPEndpoint(bridge: bridge, configuration: settings.ocpp, logger: logger).application { address in
+        let ocpp = try OCPPEndpoint(bridge: bridge, configuration: settings.ocpp, logger: logger).application { address in
             logger.info("listening ocpp=\(address)")
         }
-        let api = APIServer(bridge: bridge, scripting: scripting, configuration: settings.api, logger: logger).application { address in
+        let api = try APIServer(bridge: bridge, scripting: scripting, configuration: settings.api, logger: logger).application { address in
             logger.info("listening api=\(address)")
+        }
+        if !["127.0.0.1", "::1", "localhost"].contains(settings.api.host), settings.api.token == nil {
+            logger.warning("the REST API listens on \(settings.api.host) without a token: anyone who reaches it controls the chargers (docs/security.md)")
         }
         logger.info("database \(settings.database), mappings \(settings.mappings)")
         let group = ServiceGroup(

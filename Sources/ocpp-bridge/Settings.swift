@@ -63,9 +63,10 @@ struct Settings {
             case "ocpp":
                 try reader.members(node, allowed: [
                     "host", "port", "pingInterval", "maxMessageSize", "maxConnections", "handshakeTimeout", "idleTimeout",
-                    "maxPendingCalls", "maxQueuedCalls", "messagesPerSecond", "burst",
+                    "maxPendingCalls", "maxQueuedCalls", "messagesPerSecond", "burst", "tls",
                 ]) { key, node throws(LoadError) in
                     switch key {
+                    case "tls": settings.ocpp.tls = try reader.tls(node, clientCA: true)
                     case "host": settings.ocpp.host = try reader.string(node)
                     case "port": settings.ocpp.port = try reader.int(node, in: 0...65535)
                     case "pingInterval": settings.ocpp.pingInterval = .seconds(try reader.int(node, in: 1...86400))
@@ -81,8 +82,13 @@ struct Settings {
                     }
                 }
             case "api":
-                try reader.members(node, allowed: ["host", "port", "maxBodySize"]) { key, node throws(LoadError) in
+                try reader.members(node, allowed: ["host", "port", "maxBodySize", "tls", "token"]) { key, node throws(LoadError) in
                     switch key {
+                    case "tls": settings.api.tls = try reader.tls(node, clientCA: false)
+                    case "token":
+                        let token = try reader.string(node)
+                        guard token.count >= 16 else { throw reader.error(node, "the API token needs at least 16 characters") }
+                        settings.api.token = token
                     case "host": settings.api.host = try reader.string(node)
                     case "port": settings.api.port = try reader.int(node, in: 0...65535)
                     default: settings.api.maxBodySize = try reader.int(node, in: 1024...(64 << 20))
@@ -238,6 +244,20 @@ struct Settings {
         }
 
         /// A duration in seconds (decimals allowed), as milliseconds.
+        /// `tls: {certificate: PEM, key: PEM, clientCA: PEM}`; relative paths are relative to the working folder.
+        func tls(_ node: Node, clientCA allowsClientCA: Bool) throws(LoadError) -> TLSFiles {
+            var files = TLSFiles(certificate: "", key: "")
+            try members(node, allowed: allowsClientCA ? ["certificate", "key", "clientCA"] : ["certificate", "key"]) { key, node throws(LoadError) in
+                switch key {
+                case "certificate": files.certificate = try string(node)
+                case "key": files.key = try string(node)
+                default: files.clientCA = try string(node)
+                }
+            }
+            guard !files.certificate.isEmpty, !files.key.isEmpty else { throw error(node, "tls needs certificate and key (PEM files)") }
+            return files
+        }
+
         func number(_ node: Node, in range: ClosedRange<Double>) throws(LoadError) -> Double {
             guard let value = Double(try string(node)), range.contains(value) else {
                 throw error(node, "expected a number from \(range.lowerBound) to \(range.upperBound)")

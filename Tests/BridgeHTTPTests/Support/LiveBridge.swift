@@ -45,10 +45,10 @@ struct LiveBridge {
         var apiConfiguration = APIServer.Configuration()
         apiConfiguration.port = 0
         let (addresses, continuation) = AsyncStream<(String, Int)>.makeStream()
-        let ocpp = OCPPEndpoint(bridge: bridge, configuration: ocppConfiguration, logger: logger).application { address in
+        let ocpp = try OCPPEndpoint(bridge: bridge, configuration: ocppConfiguration, logger: logger).application { address in
             continuation.yield(("ocpp", Int(address.split(separator: ":").last ?? "") ?? 0))
         }
-        let api = APIServer(bridge: bridge, configuration: apiConfiguration, logger: logger).application { address in
+        let api = try APIServer(bridge: bridge, configuration: apiConfiguration, logger: logger).application { address in
             continuation.yield(("api", Int(address.split(separator: ":").last ?? "") ?? 0))
         }
         let commands = CommandTags(bridge: bridge, logger: logger)
