@@ -97,6 +97,9 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // The fuzz target over the frame parser and every payload decoder (docs/security.md): a corpus replayer
+        // in normal builds, a libFuzzer target with -sanitize=fuzzer -DFUZZING (`make fuzz`).
+        .executableTarget(name: "ocpp-fuzz", dependencies: ["OCPPRPC", "OCPP16", "OCPP201"]),
         .testTarget(name: "OCPPRPCTests", dependencies: ["OCPPRPC"]),
         .testTarget(name: "OCPP16Tests", dependencies: ["OCPP16", "OCPPRPC"]),
         .testTarget(name: "OCPP201Tests", dependencies: ["OCPP201", "OCPPRPC"]),

@@ -38,7 +38,7 @@ struct ChargePointsController {
             return await JSONResponse.handling { () async throws(APIError) in
                 let removed: Bool
                 do {
-                    removed = try await bridge.admission.remove(id)
+                    removed = try await bridge.removeRegistration(id)
                 } catch {
                     throw APIError(status: .serviceUnavailable, code: "StorageError", reason: "\(error)")
                 }

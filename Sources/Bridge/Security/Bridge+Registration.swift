@@ -33,6 +33,16 @@ extension Bridge {
         return registration
     }
 
+    /// Forgets a charge point's registration (it is unknown again) and clears `{cp}.Registration.Status`, so that
+    /// the tag's old value is not taken for an operator's new one. Returns whether it had one.
+    public func removeRegistration(_ id: String) async throws -> Bool {
+        // The tag first: a tag observer that runs meanwhile then finds either the stored status or nothing.
+        if tags.tag("\(id).Registration.Status") != nil {
+            tags.write([TagWrite(name: "\(id).Registration.Status", value: .null, access: .readWrite)])
+        }
+        return try await admission.remove(id)
+    }
+
     /// `{cp}.Registration.Status`: writable, so that an operator can accept a Pending charge point from an HMI.
     static func registrationTag(_ id: String, _ status: Registration.Status) -> TagWrite {
         TagWrite(name: "\(id).Registration.Status", value: .string(status.rawValue), access: .readWrite)
@@ -44,7 +54,8 @@ extension Bridge {
             guard let self else { return }
             for name in names where name.hasSuffix(".Registration.Status") {
                 let id = String(name.dropLast(".Registration.Status".count))
-                guard let text = self.tags.value(name)?.textValue else { continue }
+                // A cleared tag (the registration was removed) asks for nothing.
+                guard let text = self.tags.value(name)?.textValue, !text.isEmpty else { continue }
                 guard let status = Registration.Status(rawValue: text) else {
                     self.logger.warning("\(name): '\(text)' is not a registration status (Accepted, Pending, Rejected)")
                     continue
