@@ -1,6 +1,8 @@
 """Interop test harness: runs the real `ocpp-bridge` binary and talks to it as charge points
 (the PyPI `ocpp` library, which validates every payload against the official OCPP 1.6 JSON schemas),
-as a SCADA client (REST API) and over raw sockets.
+as a SCADA client (REST API) and over raw sockets. The version-independent helpers here (the recording
+charge point, raw OCPP-J frames, times, payload comparison, command tags) serve the 1.6 tests and, through
+`v201.py`, the 2.0.1 tests.
 
 Environment:
 - OCPP_BRIDGE_BIN (required): the bridge executable.
@@ -17,6 +19,7 @@ import inspect
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import tempfile
@@ -24,14 +27,16 @@ import threading
 import time
 import urllib.parse
 import uuid
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
 
 import pytest
+from ocpp.charge_point import camel_to_snake_case, remove_nones, serialize_as_dict, snake_to_camel_case
 from ocpp.routing import on
 from ocpp.v16 import ChargePoint as _V16ChargePoint
+from ocpp.v16 import call as call16
 from ocpp.v16 import call_result
-from ocpp.v16.enums import Action
 from websockets.asyncio.client import connect as ws_connect
 from websockets.typing import Subprotocol
 
@@ -291,10 +296,25 @@ class Bridge:
         self.log_file.close()
 
 
-@pytest.fixture(scope="module")
-def bridge():
-    with tempfile.TemporaryDirectory(prefix="ocpp-bridge-interop-") as tmp:
-        b = Bridge(Path(tmp))
+@contextlib.contextmanager
+def running_bridge(prefix: str = "ocpp-bridge-interop-", *, scripts: dict[str, str] | None = None,
+                   shipped_scripts: bool = False, extra_args: tuple[str, ...] = (),
+                   config: dict[str, str | None] | None = None):
+    """A bridge started in a fresh temp dir; stopped on exit (its stderr kept with OCPP_INTEROP_KEEP_LOGS).
+    With `scripts` (file name -> Lua text) and/or `shipped_scripts` (a copy of the repo's `scripts/` first),
+    it runs with `--scripts` on a `scripts/` folder holding them."""
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
+        workdir = Path(tmp)
+        if scripts is not None or shipped_scripts:
+            folder = workdir / "scripts"
+            if shipped_scripts:
+                shutil.copytree(REPO_ROOT / "scripts", folder)
+            else:
+                folder.mkdir()
+            for name, text in (scripts or {}).items():
+                (folder / name).write_text(text)
+            extra_args = (*extra_args, "--scripts", str(folder))
+        b = Bridge(workdir, extra_args=extra_args, config=config)
         b.start()
         try:
             yield b
@@ -304,6 +324,12 @@ def bridge():
                 dest = Path(os.environ["OCPP_INTEROP_KEEP_LOGS"])
                 dest.mkdir(parents=True, exist_ok=True)
                 (dest / f"bridge-{os.getpid()}-{int(time.time()*1000)}.log").write_text(b.log_text())
+
+
+@pytest.fixture(scope="module")
+def bridge():
+    with running_bridge() as b:
+        yield b
 
 
 @pytest.fixture
@@ -375,11 +401,13 @@ def _snake(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
-class TestChargePoint(_V16ChargePoint):
-    """A v16 charge point recording every CALL it receives. Per-action behaviour can be overridden
+class RecordingChargePoint:
+    """Mixin for a library ChargePoint class (v16 or v201): records every CALL it receives and answers each
+    action installed by `answer_actions` with `responses[action]()`. Per-action behaviour can be overridden
     with `cp.behaviour[action] = async-or-sync callable(**kwargs) -> call_result | raises`."""
 
-    __test__ = False  # not a pytest class
+    responses: dict[str, Callable[[], Any]] = {}
+    noun = "charge point"  # in failure messages
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -392,14 +420,14 @@ class TestChargePoint(_V16ChargePoint):
         self._received_event.set()
         fn = self.behaviour.get(action)
         if fn is None:
-            return DEFAULT_RESPONSES[action]()
+            return self.responses[action]()
         result = fn(**kwargs)
         if inspect.isawaitable(result):
             result = await result
         return result
 
     async def wait_received(self, action: str, timeout: float = 5.0, count: int = 1) -> dict:
-        """Waits until `count` CALLs of `action` arrived; returns the last one's kwargs."""
+        """Waits until `count` CALLs of `action` arrived; returns the last one's kwargs (snake_case)."""
         deadline = time.monotonic() + timeout
         while True:
             matching = [kw for a, kw in self.received if a == action]
@@ -408,7 +436,7 @@ class TestChargePoint(_V16ChargePoint):
             left = deadline - time.monotonic()
             if left <= 0:
                 raise AssertionError(
-                    f"charge point {self.id} did not receive {action} within {timeout}s; "
+                    f"{self.noun} {self.id} did not receive {action} within {timeout}s; "
                     f"received: {[a for a, _ in self.received]}"
                 )
             self._received_event.clear()
@@ -421,11 +449,24 @@ def _make_handler(action: str):
         return await self._answer(action, kwargs)
 
     handler.__name__ = f"on_{_snake(action)}"
-    return on(Action(action))(handler)
+    return on(action)(handler)
 
 
-for _action in CSMS_ACTIONS:
-    setattr(TestChargePoint, f"on_{_snake(_action)}", _make_handler(_action))
+def answer_actions(cls, actions):
+    """Installs an `on_<action>` handler answering through `RecordingChargePoint._answer` for each action."""
+    for action in actions:
+        setattr(cls, f"on_{_snake(action)}", _make_handler(action))
+    return cls
+
+
+class TestChargePoint(RecordingChargePoint, _V16ChargePoint):
+    """A v16 charge point recording every CALL it receives and answering the 1.6 CSMS actions."""
+
+    __test__ = False  # not a pytest class
+    responses = DEFAULT_RESPONSES
+
+
+answer_actions(TestChargePoint, CSMS_ACTIONS)
 
 
 @contextlib.asynccontextmanager
@@ -455,6 +496,126 @@ async def charge_point(bridge: Bridge, cp_id: str, path_segment: str | None = No
             await asyncio.wait_for(task, 2)
         with contextlib.suppress(BaseException):
             await asyncio.wait_for(ws.close(), 3)
+
+
+async def boot16(cp):
+    """A minimal 1.6 BootNotification."""
+    await cp.call(call16.BootNotification(charge_point_model="M", charge_point_vendor="V"), suppress=False)
+
+
+# --------------------------------------------------------------------------------------------
+# Times and payloads (both versions)
+# --------------------------------------------------------------------------------------------
+
+def utcnow() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_time(text: str) -> datetime:
+    assert isinstance(text, str), f"not a time string: {text!r}"
+    t = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    assert t.tzinfo is not None, f"time without a zone: {text!r}"
+    return t
+
+
+def assert_recent(text: str, seconds: float = 120):
+    t = parse_time(text)
+    delta = abs((datetime.now(timezone.utc) - t).total_seconds())
+    assert delta < seconds, f"{text!r} is {delta:.0f}s away from now"
+
+
+def normalize(value):
+    """Compares payloads by meaning: RFC 3339 strings as instants, numbers by value."""
+    if isinstance(value, dict):
+        return {k: normalize(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [normalize(v) for v in value]
+    if isinstance(value, str) and len(value) >= 19 and value[4] == "-" and value[10] == "T":
+        try:
+            return datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    return value
+
+
+def as_camel(result) -> dict:
+    """A call_result dataclass as the JSON object the library puts on the wire."""
+    return snake_to_camel_case(remove_nones(serialize_as_dict(result)))
+
+
+async def assert_call_through_rest(api: Api, cp, cp_id: str, action: str, payload: dict, expected: dict):
+    """`POST .../calls/{action}` with `payload`: the REST answer is `expected` (the charge point's answer,
+    camelCase), and the charge point got exactly that one CALL with `payload`."""
+    status, body = await api.call(cp_id, action, payload)
+    assert status == 200, body
+    assert isinstance(body, dict) and "result" in body, body
+    assert normalize(body["result"]) == normalize(expected), body
+
+    seen = await cp.wait_received(action, timeout=1)
+    assert normalize(seen) == normalize(camel_to_snake_case(payload)), seen
+    assert [a for a, _ in cp.received] == [action]
+
+
+# --------------------------------------------------------------------------------------------
+# Command tags (`{cp}.TriggerMessage.*`, `{cp}.Command.*`)
+# --------------------------------------------------------------------------------------------
+
+async def put_ok(api: Api, name, value):
+    status, body = await api.aput_tag(name, value)
+    assert status == 200, (name, value, status, body)
+
+
+async def next_request_number(api: Api, name: str) -> int:
+    tag = await api.aget_tag(name)
+    current = 0 if tag is None or tag["value"] in (None, "") else tag["value"]
+    assert isinstance(current, int) and not isinstance(current, bool), tag
+    return current + 1
+
+
+# --------------------------------------------------------------------------------------------
+# Raw OCPP-J over a plain websockets connection (both versions)
+# --------------------------------------------------------------------------------------------
+
+@contextlib.asynccontextmanager
+async def raw_ws(bridge: Bridge, segment: str, subprotocols=("ocpp1.6",)):
+    kwargs = {"proxy": None, "open_timeout": 5, "close_timeout": 2}
+    if subprotocols is not None:
+        kwargs["subprotocols"] = [Subprotocol(s) for s in subprotocols]
+    ws = await asyncio.wait_for(ws_connect(bridge.ws_url(segment), **kwargs), 10)
+    try:
+        yield ws
+    finally:
+        with contextlib.suppress(BaseException):
+            await asyncio.wait_for(ws.close(), 3)
+
+
+async def exchange(ws, frame) -> list:
+    await ws.send(frame if isinstance(frame, str) else json.dumps(frame))
+    text = await asyncio.wait_for(ws.recv(), 5)
+    msg = json.loads(text)
+    assert isinstance(msg, list), text
+    return msg
+
+
+async def assert_heartbeat_works(ws, msg_id="hb-after"):
+    answer = await exchange(ws, [2, msg_id, "Heartbeat", {}])
+    assert answer[0] == 3 and answer[1] == msg_id, answer
+    assert isinstance(answer[2].get("currentTime"), str), answer
+
+
+def assert_call_error(msg, msg_id, codes):
+    """A CALLERROR frame answering `msg_id` (None: any id) with `codes`: one code or a collection of
+    acceptable ones."""
+    codes = {codes} if isinstance(codes, str) else set(codes)
+    assert len(msg) == 5, msg
+    assert msg[0] == 4, msg
+    if msg_id is not None:
+        assert msg[1] == msg_id, msg
+    assert msg[2] in codes, f"expected one of {sorted(codes)}: {msg}"
+    assert isinstance(msg[3], str), msg
+    assert isinstance(msg[4], dict), msg
 
 
 # --------------------------------------------------------------------------------------------

@@ -20,10 +20,9 @@ def _now() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-class CsmsSession(_V16ChargePoint):
-    """The CSMS's view of one charge point (here: the bridge, relaying it)."""
-
-    __test__ = False
+class RecordingSession:
+    """Mixin for a library ChargePoint class (v16 or v201) serving as the CSMS's session: `_record` notes
+    every CALL in the CSMS's `received`."""
 
     def __init__(self, csms: "Csms", *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -32,6 +31,12 @@ class CsmsSession(_V16ChargePoint):
     def _record(self, action: str, kwargs: dict):
         self.csms.received.append((self.id, action, kwargs))
         self.csms.event.set()
+
+
+class CsmsSession(RecordingSession, _V16ChargePoint):
+    """The CSMS's view of one charge point (here: the bridge, relaying it)."""
+
+    __test__ = False
 
     @on(Action.boot_notification)
     def on_boot(self, **kw):
@@ -89,7 +94,11 @@ class CsmsSession(_V16ChargePoint):
 
 
 class Csms:
-    """Serves `ws://127.0.0.1:PORT/ocpp/{id}`; `sessions[id]` is the live session of a charge point."""
+    """Serves `ws://127.0.0.1:PORT/ocpp/{id}` with `subprotocol`; `sessions[id]` is the live session
+    (a `session_class`) of a charge point."""
+
+    session_class: type = CsmsSession
+    subprotocol = "ocpp1.6"
 
     def __init__(self, first_transaction_id: int = 5000, port: int = 0):
         self.ids = itertools.count(first_transaction_id)
@@ -109,12 +118,12 @@ class Csms:
         async def handler(ws):
             self.connection_headers.append(ws.request.headers.get("Connection", ""))
             cp_id = ws.request.path.rstrip("/").split("/")[-1]
-            session = CsmsSession(self, cp_id, ws, response_timeout=10)
+            session = self.session_class(self, cp_id, ws, response_timeout=10)
             self.sessions[cp_id] = session
             with contextlib.suppress(Exception):
                 await session.start()
 
-        self._server = await websockets.serve(handler, "127.0.0.1", self.port, subprotocols=["ocpp1.6"])
+        self._server = await websockets.serve(handler, "127.0.0.1", self.port, subprotocols=[self.subprotocol])
         self.port = self._server.sockets[0].getsockname()[1]
         return self
 

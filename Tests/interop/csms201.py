@@ -4,19 +4,11 @@ everything it receives. idTokens starting with CSMSBLOCK are Blocked, all others
 
 from __future__ import annotations
 
-import contextlib
-from datetime import datetime, timezone
-
-import websockets
 from ocpp.routing import on
 from ocpp.v201 import ChargePoint as _V201ChargePoint
 from ocpp.v201 import call_result
 
-from csms import Csms
-
-
-def _now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+from csms import Csms, RecordingSession, _now
 
 
 def _token_info(id_token: dict | None) -> dict | None:
@@ -25,18 +17,10 @@ def _token_info(id_token: dict | None) -> dict | None:
     return {"status": "Blocked" if id_token["id_token"].startswith("CSMSBLOCK") else "Accepted"}
 
 
-class Csms201Session(_V201ChargePoint):
+class Csms201Session(RecordingSession, _V201ChargePoint):
     """The CSMS's view of one charging station (here: the bridge, relaying it)."""
 
     __test__ = False
-
-    def __init__(self, csms: "Csms201", *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.csms = csms
-
-    def _record(self, action: str, kwargs: dict):
-        self.csms.received.append((self.id, action, kwargs))
-        self.csms.event.set()
 
     @on("BootNotification")
     def on_boot(self, **kw):
@@ -75,16 +59,7 @@ class Csms201Session(_V201ChargePoint):
 
 
 class Csms201(Csms):
-    """Serves `ws://127.0.0.1:PORT/ocpp/{id}` with subprotocol ocpp2.0.1."""
+    """Serves `ws://127.0.0.1:PORT/ocpp/{id}` with subprotocol ocpp2.0.1 (Csms with 2.0.1 sessions)."""
 
-    async def start(self):
-        async def handler(ws):
-            cp_id = ws.request.path.rstrip("/").split("/")[-1]
-            session = Csms201Session(self, cp_id, ws, response_timeout=10)
-            self.sessions[cp_id] = session
-            with contextlib.suppress(Exception):
-                await session.start()
-
-        self._server = await websockets.serve(handler, "127.0.0.1", self.port, subprotocols=["ocpp2.0.1"])
-        self.port = self._server.sockets[0].getsockname()[1]
-        return self
+    session_class = Csms201Session
+    subprotocol = "ocpp2.0.1"

@@ -1,33 +1,31 @@
-"""Commands through tags: `{cp}.TriggerMessage.*` and the generic `{cp}.Command.*`."""
+"""Commands through tags: `{cp}.TriggerMessage.*` (with a 1.6 charge point and a 2.0.1 charging station)
+and the generic `{cp}.Command.*` (1.6; the 2.0.1 one is in test_v201_csms_initiated.py)."""
 
 from __future__ import annotations
 
 import json
 
+import pytest
 from ocpp.exceptions import NotSupportedError
-from ocpp.v16 import call, call_result
+from ocpp.v16 import call_result
+from ocpp.v201 import call_result as call_result201
 
-from conftest import charge_point, same_value
+from conftest import boot16, charge_point, next_request_number, put_ok, same_value
+from v201 import boot201, cp201
 
-
-async def boot(cp):
-    await cp.call(call.BootNotification(charge_point_model="M", charge_point_vendor="V"), suppress=False)
-
-
-async def next_request_number(api, name: str) -> int:
-    tag = await api.aget_tag(name)
-    current = 0 if tag is None or tag["value"] in (None, "") else tag["value"]
-    assert isinstance(current, int) and not isinstance(current, bool), tag
-    return current + 1
-
-
-async def put_ok(api, name, value):
-    status, body = await api.aput_tag(name, value)
-    assert status == 200, (name, value, status, body)
+# (connect, boot, the Rejected answer, what the station gets for RequestedMessage StatusNotification + ConnectorId 1)
+TRIGGER_VERSIONS = [
+    pytest.param(charge_point, boot16, call_result.TriggerMessage(status="Rejected"),
+                 {"requested_message": "StatusNotification", "connector_id": 1}, id="1.6"),
+    # 2.0.1: the connector id is EVSE n, connector 1.
+    pytest.param(cp201, boot201, call_result201.TriggerMessage(status="Rejected"),
+                 {"requested_message": "StatusNotification", "evse": {"id": 1, "connector_id": 1}}, id="2.0.1"),
+]
 
 
-async def test_trigger_message_through_tags(bridge, api, cp_id):
-    async with charge_point(bridge, cp_id) as cp:
+@pytest.mark.parametrize("connect,boot,rejected,seen_with_connector", TRIGGER_VERSIONS)
+async def test_trigger_message_through_tags(bridge, api, cp_id, connect, boot, rejected, seen_with_connector):
+    async with connect(bridge, cp_id) as cp:
         await boot(cp)
         await put_ok(api, f"{cp_id}.TriggerMessage.RequestedMessage", "Heartbeat")
         n = await next_request_number(api, f"{cp_id}.TriggerMessage.Request")
@@ -39,19 +37,19 @@ async def test_trigger_message_through_tags(bridge, api, cp_id):
         await api.wait_tag(f"{cp_id}.TriggerMessage.Response", n)
 
         # Again, with a connector id and a different answer.
-        cp.behaviour["TriggerMessage"] = lambda **kw: call_result.TriggerMessage(status="Rejected")
+        cp.behaviour["TriggerMessage"] = lambda **kw: rejected
         await put_ok(api, f"{cp_id}.TriggerMessage.RequestedMessage", "StatusNotification")
         await put_ok(api, f"{cp_id}.TriggerMessage.ConnectorId", 1)
         await put_ok(api, f"{cp_id}.TriggerMessage.Request", n + 1)
         seen = await cp.wait_received("TriggerMessage", timeout=5, count=2)
-        assert seen == {"requested_message": "StatusNotification", "connector_id": 1}, seen
+        assert seen == seen_with_connector, seen
         await api.wait_tag(f"{cp_id}.TriggerMessage.Response", n + 1)
         await api.wait_tag(f"{cp_id}.TriggerMessage.Status", "Rejected")
 
 
 async def test_generic_command_through_tags(bridge, api, cp_id):
     async with charge_point(bridge, cp_id) as cp:
-        await boot(cp)
+        await boot16(cp)
         await put_ok(api, f"{cp_id}.Command.Action", "ChangeConfiguration")
         await put_ok(api, f"{cp_id}.Command.Payload", json.dumps({"key": "HeartbeatInterval", "value": "60"}))
         n = await next_request_number(api, f"{cp_id}.Command.Request")
@@ -79,7 +77,7 @@ async def test_generic_command_through_tags(bridge, api, cp_id):
 
 async def test_generic_command_callerror_sets_error(bridge, api, cp_id):
     async with charge_point(bridge, cp_id) as cp:
-        await boot(cp)
+        await boot16(cp)
 
         def refuse(**kwargs):
             raise NotSupportedError(description="no reset today")
@@ -97,7 +95,7 @@ async def test_generic_command_callerror_sets_error(bridge, api, cp_id):
 
 async def test_generic_command_invalid_payload_is_not_sent(bridge, api, cp_id):
     async with charge_point(bridge, cp_id) as cp:
-        await boot(cp)
+        await boot16(cp)
         await put_ok(api, f"{cp_id}.Command.Action", "Reset")
         await put_ok(api, f"{cp_id}.Command.Payload", json.dumps({"type": "Sideways"}))
         n = await next_request_number(api, f"{cp_id}.Command.Request")
@@ -120,7 +118,7 @@ async def test_command_request_tags_are_writable(bridge, api, cp_id):
 async def test_trigger_message_callerror_sets_error_status(bridge, api, cp_id):
     """docs/tags.md: `.Status` is the charge point's answer, or `Error: ...`; `.Response` is written either way."""
     async with charge_point(bridge, cp_id) as cp:
-        await boot(cp)
+        await boot16(cp)
 
         def refuse(**kwargs):
             raise NotSupportedError(description="no triggers")

@@ -5,29 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import datetime, timezone
 
 import pytest
 from ocpp.v16 import call
 
-from conftest import DECISION_TIMEOUT, HEARTBEAT_INTERVAL, charge_point, same_value
-
-
-def utcnow() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def parse_time(text: str) -> datetime:
-    assert isinstance(text, str), f"not a time string: {text!r}"
-    t = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    assert t.tzinfo is not None, f"time without a zone: {text!r}"
-    return t
-
-
-def assert_recent(text: str, seconds: float = 120):
-    t = parse_time(text)
-    delta = abs((datetime.now(timezone.utc) - t).total_seconds())
-    assert delta < seconds, f"{text!r} is {delta:.0f}s away from now"
+from conftest import DECISION_TIMEOUT, HEARTBEAT_INTERVAL, assert_recent, charge_point, same_value, utcnow
 
 
 async def boot(cp, **extra):

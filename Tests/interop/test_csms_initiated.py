@@ -6,35 +6,19 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import datetime
 
 import pytest
-from ocpp.charge_point import camel_to_snake_case, remove_nones, serialize_as_dict, snake_to_camel_case
-from ocpp.v16 import call
+from ocpp.charge_point import camel_to_snake_case
 from websockets.asyncio.client import connect as ws_connect
 from websockets.typing import Subprotocol
 
-from conftest import CSMS_ACTIONS, DEFAULT_RESPONSES, charge_point
-
-
-def normalize(value):
-    """Compares payloads by meaning: RFC 3339 strings as instants, numbers by value."""
-    if isinstance(value, dict):
-        return {k: normalize(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [normalize(v) for v in value]
-    if isinstance(value, str) and len(value) >= 19 and value[4] == "-" and value[10] == "T":
-        try:
-            return datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            return value
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
-    return value
+from conftest import (
+    CSMS_ACTIONS, DEFAULT_RESPONSES, as_camel, assert_call_through_rest, boot16, charge_point, normalize,
+)
 
 
 def expected_result(action: str) -> dict:
-    return snake_to_camel_case(remove_nones(serialize_as_dict(DEFAULT_RESPONSES[action]())))
+    return as_camel(DEFAULT_RESPONSES[action]())
 
 
 TX_PROFILE = {
@@ -109,23 +93,11 @@ REQUESTS = {
 assert set(REQUESTS) == set(CSMS_ACTIONS)
 
 
-async def boot(cp):
-    await cp.call(call.BootNotification(charge_point_model="M", charge_point_vendor="V"), suppress=False)
-
-
 @pytest.mark.parametrize("action", CSMS_ACTIONS)
 async def test_csms_call_through_rest(bridge, api, cp_id, action):
     async with charge_point(bridge, cp_id) as cp:
-        await boot(cp)
-        payload = REQUESTS[action]
-        status, body = await api.call(cp_id, action, payload)
-        assert status == 200, body
-        assert isinstance(body, dict) and "result" in body, body
-        assert normalize(body["result"]) == normalize(expected_result(action)), body
-
-        seen = await cp.wait_received(action, timeout=1)
-        assert normalize(seen) == normalize(camel_to_snake_case(payload)), seen
-        assert [a for a, _ in cp.received] == [action]
+        await boot16(cp)
+        await assert_call_through_rest(api, cp, cp_id, action, REQUESTS[action], expected_result(action))
 
 
 @pytest.mark.parametrize(
@@ -147,7 +119,7 @@ async def test_csms_call_through_rest(bridge, api, cp_id, action):
 )
 async def test_csms_call_other_answers(bridge, api, cp_id, action, payload, answer, expected):
     async with charge_point(bridge, cp_id) as cp:
-        await boot(cp)
+        await boot16(cp)
         cp.behaviour[action] = answer
         status, body = await api.call(cp_id, action, payload)
         assert status == 200, body

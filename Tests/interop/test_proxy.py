@@ -9,19 +9,14 @@ import contextlib
 import signal
 import socket
 import tempfile
-from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 from ocpp.v16 import call
 
-from conftest import Bridge, charge_point
+from conftest import Bridge, charge_point, utcnow
 from csms import Csms
 from test_scripts import TEST_SCRIPTS
-
-
-def utcnow() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def free_port() -> int:

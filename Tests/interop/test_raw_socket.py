@@ -11,49 +11,11 @@ import os
 import urllib.parse
 
 import pytest
-from websockets.asyncio.client import connect as ws_connect
 from websockets.exceptions import ConnectionClosed
-from websockets.typing import Subprotocol
 
-from conftest import charge_point
+from conftest import assert_call_error, assert_heartbeat_works, charge_point, exchange, raw_ws
 
 BOOT = {"chargePointModel": "RawModel", "chargePointVendor": "RawVendor"}
-
-
-@contextlib.asynccontextmanager
-async def raw_ws(bridge, segment: str, subprotocols=("ocpp1.6",)):
-    kwargs = {"proxy": None, "open_timeout": 5, "close_timeout": 2}
-    if subprotocols is not None:
-        kwargs["subprotocols"] = [Subprotocol(s) for s in subprotocols]
-    ws = await asyncio.wait_for(ws_connect(bridge.ws_url(segment), **kwargs), 10)
-    try:
-        yield ws
-    finally:
-        with contextlib.suppress(BaseException):
-            await asyncio.wait_for(ws.close(), 3)
-
-
-async def exchange(ws, frame) -> list:
-    await ws.send(frame if isinstance(frame, str) else json.dumps(frame))
-    text = await asyncio.wait_for(ws.recv(), 5)
-    msg = json.loads(text)
-    assert isinstance(msg, list), text
-    return msg
-
-
-async def assert_heartbeat_works(ws, msg_id="hb-after"):
-    answer = await exchange(ws, [2, msg_id, "Heartbeat", {}])
-    assert answer[0] == 3 and answer[1] == msg_id, answer
-    assert isinstance(answer[2].get("currentTime"), str), answer
-
-
-def assert_call_error(msg, msg_id, code):
-    assert len(msg) == 5, msg
-    assert msg[0] == 4, msg
-    assert msg[1] == msg_id, msg
-    assert msg[2] == code, msg
-    assert isinstance(msg[3], str), msg
-    assert isinstance(msg[4], dict), msg
 
 
 # ------------------------------------------------------------------------------------------
@@ -68,8 +30,11 @@ async def test_not_json_is_formation_violation(bridge, api, cp_id):
         await assert_heartbeat_works(ws)
 
 
-async def test_unknown_action_is_not_implemented(bridge, api, cp_id):
-    async with raw_ws(bridge, cp_id) as ws:
+@pytest.mark.parametrize("subprotocol", ["ocpp1.6", "ocpp2.0.1"])
+async def test_unknown_action_is_not_implemented(bridge, api, cp_id, subprotocol):
+    """NotImplemented is spelled the same in 1.6 and 2.0.1."""
+    async with raw_ws(bridge, cp_id, subprotocols=(subprotocol,)) as ws:
+        assert ws.subprotocol == subprotocol
         msg = await exchange(ws, [2, "u-1", "MakeCoffee", {"sugar": 2}])
         assert_call_error(msg, "u-1", "NotImplemented")
         await assert_heartbeat_works(ws)

@@ -11,11 +11,7 @@ import pytest
 from ocpp.exceptions import NotSupportedError, PropertyConstraintViolationError
 from ocpp.v16 import call, call_result
 
-from conftest import CALL_TIMEOUT, charge_point
-
-
-async def boot(cp):
-    await cp.call(call.BootNotification(charge_point_model="M", charge_point_vendor="V"), suppress=False)
+from conftest import CALL_TIMEOUT, boot16, charge_point
 
 
 INVALID = [
@@ -34,7 +30,7 @@ INVALID = [
                          ids=[f"{a}-{i}" for i, (a, _) in enumerate(INVALID)])
 async def test_invalid_payload_is_400_and_nothing_is_sent(bridge, api, cp_id, action, payload):
     async with charge_point(bridge, cp_id) as cp:
-        await boot(cp)
+        await boot16(cp)
         status, body = await api.call(cp_id, action, payload)
         assert status == 400, body
         await asyncio.sleep(0.5)
@@ -46,7 +42,7 @@ async def test_invalid_payload_is_400_and_nothing_is_sent(bridge, api, cp_id, ac
 
 async def test_body_not_json_is_400(bridge, api, cp_id):
     async with charge_point(bridge, cp_id) as cp:
-        await boot(cp)
+        await boot16(cp)
         path = f"/api/chargepoints/{urllib.parse.quote(cp_id, safe='')}/calls/Reset"
         status, body = await api.arequest("POST", path, b"{not json")
         assert status == 400, body
@@ -59,7 +55,7 @@ async def test_body_not_json_is_400(bridge, api, cp_id):
 async def test_charge_point_initiated_action_cannot_be_called(bridge, api, cp_id):
     """BootNotification is charge-point-initiated: the bridge must not send it to a charge point."""
     async with charge_point(bridge, cp_id) as cp:
-        await boot(cp)
+        await boot16(cp)
         status, body = await api.call(cp_id, "BootNotification",
                                       {"chargePointModel": "M", "chargePointVendor": "V"})
         assert status in (400, 404), (status, body)
@@ -78,7 +74,7 @@ async def test_unknown_charge_point_is_404(bridge, api, cp_id):
 
 async def test_offline_charge_point_is_404(bridge, api, cp_id):
     async with charge_point(bridge, cp_id) as cp:
-        await boot(cp)
+        await boot16(cp)
     await api.wait_tag(f"{cp_id}.Online", False)
     status, body = await api.call(cp_id, "Reset", {"type": "Soft"})
     assert status == 404, body
@@ -88,7 +84,7 @@ async def test_offline_charge_point_is_404(bridge, api, cp_id):
 
 async def test_callerror_is_502_with_code(bridge, api, cp_id):
     async with charge_point(bridge, cp_id) as cp:
-        await boot(cp)
+        await boot16(cp)
 
         def not_supported(**kwargs):
             raise NotSupportedError(description="Reset is not supported here", details={"why": "test"})
@@ -121,7 +117,7 @@ async def test_callerror_is_502_with_code(bridge, api, cp_id):
 async def test_no_handler_is_502_not_implemented(bridge, api, cp_id):
     """A charge point without a handler answers NotImplemented (the library does so)."""
     async with charge_point(bridge, cp_id) as cp:
-        await boot(cp)
+        await boot16(cp)
         cp.route_map.pop("Reset", None)
         status, body = await api.call(cp_id, "Reset", {"type": "Soft"})
         assert status == 502, body
@@ -130,7 +126,7 @@ async def test_no_handler_is_502_not_implemented(bridge, api, cp_id):
 
 async def test_no_answer_is_504_and_late_answer_is_dropped(bridge, api, cp_id):
     async with charge_point(bridge, cp_id) as cp:
-        await boot(cp)
+        await boot16(cp)
 
         async def slow(**kwargs):
             await asyncio.sleep(CALL_TIMEOUT + 2)
@@ -153,7 +149,7 @@ async def test_no_answer_is_504_and_late_answer_is_dropped(bridge, api, cp_id):
 
 async def test_tag_errors(bridge, api, cp_id):
     async with charge_point(bridge, cp_id) as cp:
-        await boot(cp)
+        await boot16(cp)
         await api.wait_tag(f"{cp_id}.Boot.Vendor", "V")
         status, body = await api.aput_tag(f"{cp_id}.Boot.Vendor", "Hacked")
         assert status == 403, body

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from ocpp.v16 import call
 
-from conftest import Bridge, Scada, charge_point
-from test_cp_initiated import boot, utcnow
+from conftest import Bridge, Scada, charge_point, utcnow
+from test_cp_initiated import boot
 
 
 @pytest.fixture

@@ -4,17 +4,13 @@ charge point. One bridge runs the shipped `scripts/` plus a few test scripts."""
 from __future__ import annotations
 
 import asyncio
-import shutil
 import signal
-import tempfile
 import time
-from datetime import datetime, timezone
-from pathlib import Path
 
 import pytest
 from ocpp.v16 import call
 
-from conftest import REPO_ROOT, Bridge, charge_point
+from conftest import charge_point, running_bridge, utcnow
 
 TEST_SCRIPTS = {
     # A script-issued TriggerMessage after a tag change: write <cp>.Ask = "StatusNotification".
@@ -35,23 +31,10 @@ end)
 }
 
 
-def utcnow() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 @pytest.fixture(scope="module")
 def scripted():
-    with tempfile.TemporaryDirectory(prefix="ocpp-bridge-scripts-") as tmp:
-        scripts = Path(tmp) / "scripts"
-        shutil.copytree(REPO_ROOT / "scripts", scripts)
-        for name, text in TEST_SCRIPTS.items():
-            (scripts / name).write_text(text)
-        b = Bridge(Path(tmp), extra_args=("--scripts", str(scripts)))
-        b.start()
-        try:
-            yield b
-        finally:
-            b.stop()
+    with running_bridge("ocpp-bridge-scripts-", shipped_scripts=True, scripts=TEST_SCRIPTS) as b:
+        yield b
 
 
 async def session(cp, id_tag: str, meter_start: int = 1000):

@@ -1,7 +1,8 @@
 """Every CSMS-initiated OCPP 2.0.1 message, issued through `POST /api/chargepoints/{id}/calls/{Action}` and
 answered by the PyPI `ocpp` library's v201 charging station (which validates the bridge's CALLs against the
 official 2.0.1 JSON schemas before its handler runs); the version-neutral operations of docs/ocpp201.md in
-both directions; and the command tags with a 2.0.1 charging station."""
+both directions; and the generic command tags with a 2.0.1 charging station (TriggerMessage through tags
+for both versions is in test_command_tags.py)."""
 
 from __future__ import annotations
 
@@ -11,33 +12,12 @@ import json
 import pytest
 from ocpp.charge_point import camel_to_snake_case
 from ocpp.exceptions import NotSupportedError
-from ocpp.v16 import call as call16
 from ocpp.v201 import call_result
 
-from conftest import charge_point
-from v201 import (
-    CSMS_ACTIONS_201, OCPP201, V201ChargePoint, boot201, expected_result, normalize, text_value,
+from conftest import (
+    assert_call_through_rest, boot16, charge_point, next_request_number, normalize, put_ok,
 )
-
-
-def cp201(bridge, cp_id):
-    return charge_point(bridge, cp_id, cls=V201ChargePoint, subprotocols=(OCPP201,))
-
-
-async def boot16(cp):
-    await cp.call(call16.BootNotification(charge_point_model="M", charge_point_vendor="V"), suppress=False)
-
-
-async def put_ok(api, name, value):
-    status, body = await api.aput_tag(name, value)
-    assert status == 200, (name, value, status, body)
-
-
-async def next_request_number(api, name: str) -> int:
-    tag = await api.aget_tag(name)
-    current = 0 if tag is None or tag["value"] in (None, "") else tag["value"]
-    assert isinstance(current, int) and not isinstance(current, bool), tag
-    return current + 1
+from v201 import CSMS_ACTIONS_201, boot201, cp201, expected_result, text_value
 
 
 TX_PROFILE = {
@@ -132,15 +112,7 @@ assert set(REQUESTS) == set(CSMS_ACTIONS_201)
 async def test_csms_call_through_rest(bridge, api, cp_id, action):
     async with cp201(bridge, cp_id) as cp:
         await boot201(cp)
-        payload = REQUESTS[action]
-        status, body = await api.call(cp_id, action, payload)
-        assert status == 200, body
-        assert isinstance(body, dict) and "result" in body, body
-        assert normalize(body["result"]) == normalize(expected_result(action)), body
-
-        seen = await cp.wait_received(action, timeout=1)
-        assert normalize(seen) == normalize(camel_to_snake_case(payload)), seen
-        assert [a for a, _ in cp.received] == [action]
+        await assert_call_through_rest(api, cp, cp_id, action, REQUESTS[action], expected_result(action))
 
 
 async def test_get_variables_results_land_in_tags(bridge, api, cp_id):
@@ -311,31 +283,8 @@ async def test_request_stop_to_a_16_charge_point_is_remote_stop(bridge, api, cp_
 
 
 # ------------------------------------------------------------------------------------------
-# Command tags with a 2.0.1 charging station
+# Command tags with a 2.0.1 charging station (TriggerMessage: test_command_tags.py, both versions)
 # ------------------------------------------------------------------------------------------
-
-async def test_trigger_message_through_tags(bridge, api, cp_id):
-    async with cp201(bridge, cp_id) as cp:
-        await boot201(cp)
-        await put_ok(api, f"{cp_id}.TriggerMessage.RequestedMessage", "Heartbeat")
-        n = await next_request_number(api, f"{cp_id}.TriggerMessage.Request")
-        await put_ok(api, f"{cp_id}.TriggerMessage.Request", n)
-
-        seen = await cp.wait_received("TriggerMessage", timeout=5)
-        assert seen == {"requested_message": "Heartbeat"}, seen
-        await api.wait_tag(f"{cp_id}.TriggerMessage.Status", "Accepted")
-        await api.wait_tag(f"{cp_id}.TriggerMessage.Response", n)
-
-        # With a connector id (EVSE n) and a different answer.
-        cp.behaviour["TriggerMessage"] = lambda **kw: call_result.TriggerMessage(status="Rejected")
-        await put_ok(api, f"{cp_id}.TriggerMessage.RequestedMessage", "StatusNotification")
-        await put_ok(api, f"{cp_id}.TriggerMessage.ConnectorId", 1)
-        await put_ok(api, f"{cp_id}.TriggerMessage.Request", n + 1)
-        seen = await cp.wait_received("TriggerMessage", timeout=5, count=2)
-        assert seen == {"requested_message": "StatusNotification", "evse": {"id": 1, "connector_id": 1}}, seen
-        await api.wait_tag(f"{cp_id}.TriggerMessage.Response", n + 1)
-        await api.wait_tag(f"{cp_id}.TriggerMessage.Status", "Rejected")
-
 
 async def test_generic_command_with_a_201_action(bridge, api, cp_id):
     async with cp201(bridge, cp_id) as cp:

@@ -1,25 +1,18 @@
 """OCPP 2.0.1 helpers for the interop suite: a PyPI `ocpp` v201 ChargePoint that records every CALL the
-bridge sends and answers each CSMS-initiated action with a schema-valid result, payload builders, and raw
-OCPP-J frame helpers. The library validates every payload (both directions) against the official
-OCPP 2.0.1 JSON schemas."""
+bridge sends and answers each CSMS-initiated action with a schema-valid result, payload builders, and the
+2.0.1 defaults of conftest's raw OCPP-J frame helpers. The library validates every payload (both
+directions) against the official OCPP 2.0.1 JSON schemas. The version-independent helpers (times, payload
+comparison, raw frames, command tags) live in conftest.py."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import inspect
-import json
-import re
-import time
-from datetime import datetime, timezone
 from typing import Any, Callable
 
-from ocpp.charge_point import remove_nones, serialize_as_dict, snake_to_camel_case
-from ocpp.routing import on
 from ocpp.v201 import ChargePoint as _V201ChargePoint
 from ocpp.v201 import call, call_result
-from websockets.asyncio.client import connect as ws_connect
-from websockets.typing import Subprotocol
+
+import conftest
+from conftest import RecordingChargePoint, answer_actions, as_camel, charge_point, utcnow
 
 OCPP201 = "ocpp2.0.1"
 
@@ -85,102 +78,25 @@ DEFAULT_RESPONSES_201: dict[str, Callable[[], Any]] = {
 assert set(DEFAULT_RESPONSES_201) == set(CSMS_ACTIONS_201)
 
 
-def _snake(name: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+class V201ChargePoint(RecordingChargePoint, _V201ChargePoint):
+    """A v201 charging station recording every CALL it receives and answering the 2.0.1 CSMS actions
+    (conftest.RecordingChargePoint)."""
+
+    responses = DEFAULT_RESPONSES_201
+    noun = "charging station"
 
 
-class V201ChargePoint(_V201ChargePoint):
-    """A v201 charging station recording every CALL it receives. Per-action behaviour can be overridden
-    with `cp.behaviour[action] = async-or-sync callable(**kwargs) -> call_result | raises`."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.received: list[tuple[str, dict]] = []
-        self._received_event = asyncio.Event()
-        self.behaviour: dict[str, Callable[..., Any]] = {}
-
-    async def _answer(self, action: str, kwargs: dict):
-        self.received.append((action, kwargs))
-        self._received_event.set()
-        fn = self.behaviour.get(action)
-        if fn is None:
-            return DEFAULT_RESPONSES_201[action]()
-        result = fn(**kwargs)
-        if inspect.isawaitable(result):
-            result = await result
-        return result
-
-    async def wait_received(self, action: str, timeout: float = 5.0, count: int = 1) -> dict:
-        """Waits until `count` CALLs of `action` arrived; returns the last one's kwargs (snake_case)."""
-        deadline = time.monotonic() + timeout
-        while True:
-            matching = [kw for a, kw in self.received if a == action]
-            if len(matching) >= count:
-                return matching[count - 1]
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise AssertionError(
-                    f"charging station {self.id} did not receive {action} within {timeout}s; "
-                    f"received: {[a for a, _ in self.received]}"
-                )
-            self._received_event.clear()
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self._received_event.wait(), left)
+answer_actions(V201ChargePoint, CSMS_ACTIONS_201)
 
 
-def _make_handler(action: str):
-    async def handler(self, **kwargs):
-        return await self._answer(action, kwargs)
-
-    handler.__name__ = f"on_{_snake(action)}"
-    return on(action)(handler)
-
-
-for _action in CSMS_ACTIONS_201:
-    setattr(V201ChargePoint, f"on_{_snake(_action)}", _make_handler(_action))
+def cp201(bridge, cp_id, subprotocols=(OCPP201,)):
+    """conftest.charge_point with a V201ChargePoint offering 2.0.1."""
+    return charge_point(bridge, cp_id, cls=V201ChargePoint, subprotocols=subprotocols)
 
 
 # --------------------------------------------------------------------------------------------
 # Payload helpers
 # --------------------------------------------------------------------------------------------
-
-def utcnow() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def parse_time(text: str) -> datetime:
-    assert isinstance(text, str), f"not a time string: {text!r}"
-    t = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    assert t.tzinfo is not None, f"time without a zone: {text!r}"
-    return t
-
-
-def assert_recent(text: str, seconds: float = 120):
-    t = parse_time(text)
-    delta = abs((datetime.now(timezone.utc) - t).total_seconds())
-    assert delta < seconds, f"{text!r} is {delta:.0f}s away from now"
-
-
-def normalize(value):
-    """Compares payloads by meaning: RFC 3339 strings as instants, numbers by value."""
-    if isinstance(value, dict):
-        return {k: normalize(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [normalize(v) for v in value]
-    if isinstance(value, str) and len(value) >= 19 and value[4] == "-" and value[10] == "T":
-        try:
-            return datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            return value
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
-    return value
-
-
-def as_camel(result) -> dict:
-    """A call_result dataclass as the JSON object the library puts on the wire."""
-    return snake_to_camel_case(remove_nones(serialize_as_dict(result)))
-
 
 def expected_result(action: str) -> dict:
     return as_camel(DEFAULT_RESPONSES_201[action]())
@@ -239,38 +155,16 @@ async def transaction_event(cp, event_type: str, tx_id: str, seq_no: int, trigge
 
 
 # --------------------------------------------------------------------------------------------
-# Raw OCPP-J over a plain websockets connection
+# Raw OCPP-J over a plain websockets connection: conftest's helpers with 2.0.1 defaults
 # --------------------------------------------------------------------------------------------
 
-@contextlib.asynccontextmanager
-async def raw_ws(bridge, segment: str, subprotocols=(OCPP201,)):
-    kwargs = {"proxy": None, "open_timeout": 5, "close_timeout": 2}
-    if subprotocols is not None:
-        kwargs["subprotocols"] = [Subprotocol(s) for s in subprotocols]
-    ws = await asyncio.wait_for(ws_connect(bridge.ws_url(segment), **kwargs), 10)
-    try:
-        yield ws
-    finally:
-        with contextlib.suppress(BaseException):
-            await asyncio.wait_for(ws.close(), 3)
-
-
-async def exchange(ws, frame) -> list:
-    await ws.send(frame if isinstance(frame, str) else json.dumps(frame))
-    text = await asyncio.wait_for(ws.recv(), 5)
-    msg = json.loads(text)
-    assert isinstance(msg, list), text
-    return msg
+def raw_ws(bridge, segment: str, subprotocols=(OCPP201,)):
+    """conftest.raw_ws offering 2.0.1 by default."""
+    return conftest.raw_ws(bridge, segment, subprotocols)
 
 
 def assert_call_error(msg, msg_id, codes):
-    """`codes`: one code or a collection of acceptable ones. 1.6's spelling is never acceptable."""
-    codes = {codes} if isinstance(codes, str) else set(codes)
-    assert len(msg) == 5, msg
-    assert msg[0] == 4, msg
-    if msg_id is not None:
-        assert msg[1] == msg_id, msg
-    assert msg[2] != "FormationViolation", f"1.6's code sent to a 2.0.1 charging station: {msg}"
-    assert msg[2] in codes, f"expected one of {sorted(codes)}: {msg}"
-    assert isinstance(msg[3], str), msg
-    assert isinstance(msg[4], dict), msg
+    """conftest.assert_call_error; `codes`: one code or a collection of acceptable ones. 1.6's spelling is
+    never acceptable."""
+    assert msg[2:3] != ["FormationViolation"], f"1.6's code sent to a 2.0.1 charging station: {msg}"
+    conftest.assert_call_error(msg, msg_id, codes)
