@@ -282,7 +282,7 @@ def emit_struct(name, doc, conformance, fields, checks, model):
             "    public init(json: JSONValue) throws(PayloadError) {",
             "        try self.init(json: json, path: \"\")", "    }", "",
             "    /// Decodes and validates the value found at `path` of a payload.",
-            "    init(json: JSONValue, path: String) throws(PayloadError) {"]
+            "    package init(json: JSONValue, path: String) throws(PayloadError) {"]
     if fields or checks:
         out.append("        let reader = try ObjectReader(json, path: path)")
         for f in fields:
@@ -358,9 +358,9 @@ def emit_enum(name, values, model):
             "    public var isKnown: Bool { Self.allValues.contains(rawValue) }",
             "", "    public var description: String { rawValue }", "}", "",
             f"extension {name}: JSONField {{",
-            "    init(json: JSONValue, path: String) throws(PayloadError) {",
+            "    package init(json: JSONValue, path: String) throws(PayloadError) {",
             "        self.init(rawValue: try String(json: json, path: path))", "    }", "",
-            "    var json: JSONValue { .string(rawValue) }", "}"]
+            "    package var json: JSONValue { .string(rawValue) }", "}"]
     return out
 
 
