@@ -5,8 +5,9 @@ The schemas are the ones shipped inside the PyPI package `ocpp` (pinned in requi
 Run it with `make generate` (that is, `.venv/bin/python tools/generate-ocpp16.py`); the output is committed.
 
 Two halves:
-  * a schema walker that turns each message schema into a small model: payload structs, nested object
-    types deduplicated by shape, and enumerations deduplicated by value set;
+  * a schema walker (tools/ocppgen/model.py, shared with tools/generate-ocpp201.py; the `OCPP16` spec below gives it
+    this version's names) that turns each message schema into a small model: payload structs, nested object
+    types deduplicated by shape, and enumerations deduplicated by name;
   * an emitter that writes one Swift file per action (Messages/), per object type (DataTypes/), per
     enumeration (Enums/), the action table, and test fixtures derived from the schemas (Tests/OCPP16Tests/
     SchemaCases/), each fixture checked here against the official schema with `jsonschema`.
@@ -14,22 +15,21 @@ Two halves:
 Output is deterministic and the script is idempotent: running it twice gives no diff.
 """
 
-import json
 import os
 import sys
 
 from importlib.metadata import version
 
-import ocpp
 from jsonschema import Draft4Validator
 
 # The parts both generators share (tools/ocppgen/).
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ocppgen import (CONSTRAINT_KEYS, Field, Shape, TypeRef, json_path, lower_first, merge_sites, remove_stale,  # noqa: E402
-                     swift_json, swift_name, swift_number, swift_string, with_value, wrapped, write)
+from ocppgen import (CONSTRAINT_KEYS, json_path, lower_first, remove_stale, swift_json, swift_name,  # noqa: E402
+                     swift_number, swift_string, with_value, wrapped, write)
+from ocppgen.model import Model  # noqa: E402
+from ocppgen.spec import Spec  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SCHEMAS = os.path.join(os.path.dirname(ocpp.__file__), "v16", "schemas")
 SOURCES = os.path.join(ROOT, "Sources", "OCPP16")
 TESTS = os.path.join(ROOT, "Tests", "OCPP16Tests", "SchemaCases")
 SCRIPT = "tools/generate-ocpp16.py"
@@ -95,88 +95,29 @@ CONSTANT_NAMES = {"SoC": "soc"}
 
 
 # ----------------------------------------------------------------------------------------------------------
-# Schema walker
+# The schema walker (tools/ocppgen/model.py): what 1.6 names its own way
 # ----------------------------------------------------------------------------------------------------------
 
-class Model:
-    def __init__(self):
-        self.shapes = {}  # shape key -> Shape
-        self.enums = {}  # enum name -> ordered union of values
-        self.payloads = []  # (action, type name, schema, [Field], is_request)
+class OCPP16(Spec):
+    name = "1.6"
+    schema_dir = "v16"
+    request_suffix = ""  # Authorize.json, AuthorizeResponse.json
+    actions = ACTIONS
 
-    def walk_type(self, schema, key, payload, pattern):
-        kind = schema.get("type")
-        constraints = {k: schema[k] for k in CONSTRAINT_KEYS if k in schema}
-        if "enum" in schema:
-            values = tuple(schema["enum"])
-            name = ENUM_NAMES.get(values) or ENUM_NAME_BY_KEY.get(key)
-            if name is None:
-                sys.exit(f"no enumeration name for {payload}.{'.'.join(pattern)}: {values}")
-            union = self.enums.setdefault(name, [])
-            union.extend(v for v in values if v not in union)
-            return TypeRef("enum", enum=name, enum_values=values, constraints=constraints)
-        if kind == "string":
-            return TypeRef("date" if schema.get("format") == "date-time" else "string", constraints=constraints)
-        if kind in ("integer", "number", "boolean"):
-            return TypeRef({"integer": "int", "number": "double", "boolean": "bool"}[kind], constraints=constraints)
-        if kind == "array":
-            item = self.walk_type(schema["items"], key, payload, pattern + ["[]"])
-            return TypeRef("array", item=item, constraints=constraints)
-        if kind == "object":
-            fields = self.walk_fields(schema, payload, pattern)
-            shape_key = tuple((f.name, f.required, f.type.key()) for f in fields)
-            shape = self.shapes.setdefault(shape_key, Shape(shape_key, fields))
-            shape.names.append(OBJECT_NAMES.get(key, key[:1].upper() + key[1:]))
-            shape.sites.append((payload, pattern, fields))
-            return TypeRef("object", shape=shape_key, constraints=constraints)
-        sys.exit(f"unsupported schema at {payload}.{'.'.join(pattern)}: {schema}")
+    def enum_name(self, schema, key):
+        return ENUM_NAMES.get(tuple(schema["enum"])) or ENUM_NAME_BY_KEY.get(key)
 
-    def walk_fields(self, schema, payload, pattern):
-        required = set(schema.get("required", []))
-        return [Field(name, name in required, self.walk_type(sub, name, payload, pattern + [name]))
-                for name, sub in schema.get("properties", {}).items()]
+    def object_name(self, schema, key):
+        return OBJECT_NAMES.get(key, key[:1].upper() + key[1:])
 
-    def load(self):
-        for action in ACTIONS:
-            for is_request, suffix in ((True, ""), (False, "Response")):
-                with open(os.path.join(SCHEMAS, f"{action}{suffix}.json")) as f:
-                    schema = json.load(f)
-                type_name = f"{action}{'Request' if is_request else 'Response'}"
-                fields = self.walk_fields(schema, type_name, [])
-                self.payloads.append((action, type_name, schema, fields, is_request))
-        self.name_shapes()
-        for shape in self.shapes.values():
-            shape.fields = merge_sites(shape)
-
-    def name_shapes(self):
+    def name_shapes(self, model):
+        """A shape used under several member names takes the most common (ties: the first alphabetically)."""
         taken = {}
-        for shape in self.shapes.values():
+        for shape in model.shapes.values():
             shape.name = sorted(set(shape.names), key=lambda n: (-shape.names.count(n), n))[0]
             if shape.name in taken:
                 sys.exit(f"two different object shapes are both named {shape.name}")
             taken[shape.name] = shape
-
-    def residuals(self, type_name):
-        """Constraints of a payload's shared nested objects that are stricter here than in the shared type."""
-        found = []
-        for shape in sorted(self.shapes.values(), key=lambda s: s.name):
-            for payload, pattern, fields in shape.sites:
-                if payload == type_name:
-                    for merged, site in zip(shape.fields, fields):
-                        found += stricter(merged.type, site.type, pattern + [merged.name], self.enums)
-        return sorted(found, key=lambda c: (c[0], c[1]))
-
-
-def stricter(merged, site, pattern, enums):
-    found = []
-    for k in CONSTRAINT_KEYS:
-        if k in site.constraints and site.constraints[k] != merged.constraints.get(k):
-            found.append((pattern, k, site.constraints[k]))
-    if site.kind == "enum" and site.enum_values != merged.enum_values:
-        found.append((pattern, "enum", site.enum_values))
-    if site.kind == "array":
-        found += stricter(merged.item, site.item, pattern + ["[]"], enums)
-    return found
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -212,7 +153,7 @@ def field_checks(t, pattern):
     """Every constraint on a field's value (and its array elements), as (pattern, kind, argument)."""
     found = [(pattern, k, t.constraints[k]) for k in CONSTRAINT_KEYS if k in t.constraints]
     if t.kind == "enum":
-        found.append((pattern, "enum", t.enum_values))
+        found.append((pattern, "enum", (t.enum, t.enum_values)))
     if t.kind == "array":
         found += field_checks(t.item, pattern + ["[]"])
     return found
@@ -222,11 +163,12 @@ def emit_check(check, model):
     pattern, kind, argument = check
     path = ", ".join(swift_string(p) for p in pattern)
     if kind == "enum":
-        enum_name = next(n for n, values in model.enums.items() if set(argument) <= set(values))
-        if tuple(model.enums[enum_name]) == tuple(argument):
+        _, values = argument
+        enum_name = next(n for n, union in model.enums.items() if set(values) <= set(union))
+        if tuple(model.enums[enum_name]) == tuple(values):
             constraint = f".oneOf({enum_name}.schemaValues)"
         else:
-            return wrapped(f"try reader.check([{path}], .oneOf([", [swift_string(v) for v in argument], "]))",
+            return wrapped(f"try reader.check([{path}], .oneOf([", [swift_string(v) for v in values], "]))",
                            "        ")
     else:
         constraint = f".{kind}({swift_number(argument)})"
@@ -527,7 +469,7 @@ def emit_case_index(model):
 # ----------------------------------------------------------------------------------------------------------
 
 def main():
-    model = Model()
+    model = Model(OCPP16())
     model.load()
     written = set()
     for action in ACTIONS:

@@ -5,8 +5,9 @@ The schemas are the ones shipped inside the PyPI package `ocpp` (pinned in requi
 Run it with `make generate` (that is, `.venv/bin/python tools/generate-ocpp201.py`); the output is committed.
 
 Two halves:
-  * a schema walker that turns each message schema into a small model: payload structs, nested object
-    types deduplicated by shape, and enumerations deduplicated by value set;
+  * a schema walker (tools/ocppgen/model.py, shared with tools/generate-ocpp16.py; the `OCPP201` spec below gives it
+    this version's names) that turns each message schema into a small model: payload structs, nested object
+    types deduplicated by shape, and enumerations deduplicated by name;
   * an emitter that writes one Swift file per action (Messages/), per object type (DataTypes/), per
     enumeration (Enums/), the action table, and test fixtures derived from the schemas (Tests/OCPP201Tests/
     SchemaCases/), each fixture checked here against the official schema with `jsonschema`.
@@ -21,22 +22,21 @@ since SwiftPM wants file names unique within a target.
 Output is deterministic and the script is idempotent: running it twice gives no diff.
 """
 
-import json
 import os
 import sys
 
 from importlib.metadata import version
 
-import ocpp
 from jsonschema import Draft6Validator
 
 # The parts both generators share (tools/ocppgen/).
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ocppgen import (CONSTRAINT_KEYS, Field, Shape, TypeRef, json_path, lower_first, merge_sites, remove_stale,  # noqa: E402
-                     swift_json, swift_name, swift_number, swift_string, with_value, wrapped, write)
+from ocppgen import (CONSTRAINT_KEYS, TypeRef, json_path, lower_first, remove_stale, swift_json,  # noqa: E402
+                     swift_name, swift_number, swift_string, with_value, wrapped, write)
+from ocppgen.model import Model  # noqa: E402
+from ocppgen.spec import Spec  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SCHEMAS = os.path.join(os.path.dirname(ocpp.__file__), "v201", "schemas")
 SOURCES = os.path.join(ROOT, "Sources", "OCPP201")
 TESTS = os.path.join(ROOT, "Tests", "OCPP201Tests", "SchemaCases")
 SCRIPT = "tools/generate-ocpp201.py"
@@ -66,83 +66,27 @@ CONSTANT_NAMES = {"SoC": "soc"}
 
 
 # ----------------------------------------------------------------------------------------------------------
-# Schema walker
+# The schema walker (tools/ocppgen/model.py): what 2.0.1 names its own way
 # ----------------------------------------------------------------------------------------------------------
 
-class Model:
-    def __init__(self):
-        self.shapes = {}  # shape key -> Shape
-        self.enums = {}  # enum name -> ordered union of values
-        self.payloads = []  # (action, type name, schema, [Field], is_request)
-        self.renamed = []  # (shape name, original javaType) of same-named object types whose fields differ
-        self.definitions = {}
+class OCPP201(Spec):
+    name = "2.0.1"
+    schema_dir = "v201"
+    request_suffix = "Request"  # AuthorizeRequest.json, AuthorizeResponse.json
+    actions = ACTIONS
+    objects_by_name = True
 
-    def resolve(self, schema):
-        """`schema`, or the definition it refers to with `$ref`."""
-        while "$ref" in schema:
-            ref = schema["$ref"]
-            assert ref.startswith("#/definitions/"), ref
-            schema = self.definitions[ref[len("#/definitions/"):]]
-        return schema
+    def enum_name(self, schema, key):
+        return schema.get("javaType")
 
-    def walk_type(self, schema, key, payload, pattern):
-        schema = self.resolve(schema)
-        kind = schema.get("type")
-        constraints = {k: schema[k] for k in CONSTRAINT_KEYS if k in schema}
-        if schema.get("javaType") == CUSTOM_DATA:
-            return TypeRef("custom")
-        if kind is None and "$ref" not in schema and "enum" not in schema:
-            return TypeRef("any")  # DataTransfer's `data`: any JSON value
-        if "enum" in schema:
-            values = tuple(schema["enum"])
-            name = schema.get("javaType")
-            if name is None:
-                sys.exit(f"no enumeration name for {payload}.{'.'.join(pattern)}: {values}")
-            union = self.enums.setdefault(name, [])
-            union.extend(v for v in values if v not in union)
-            return TypeRef("enum", enum=name, enum_values=values, constraints=constraints)
-        if kind == "string":
-            return TypeRef("date" if schema.get("format") == "date-time" else "string", constraints=constraints)
-        if kind in ("integer", "number", "boolean"):
-            return TypeRef({"integer": "int", "number": "double", "boolean": "bool"}[kind], constraints=constraints)
-        if kind == "array":
-            item = self.walk_type(schema["items"], key, payload, pattern + ["[]"])
-            return TypeRef("array", item=item, constraints=constraints)
-        if kind == "object":
-            name = schema.get("javaType")
-            if name is None:
-                sys.exit(f"no object type name for {payload}.{'.'.join(pattern)}")
-            fields = self.walk_fields(schema, payload, pattern)
-            shape_key = (name,) + tuple((f.name, f.required, f.type.key()) for f in fields)
-            shape = self.shapes.setdefault(shape_key, Shape(shape_key, fields))
-            shape.names.append(name)
-            shape.sites.append((payload, pattern, fields))
-            return TypeRef("object", shape=shape_key, constraints=constraints)
-        sys.exit(f"unsupported schema at {payload}.{'.'.join(pattern)}: {schema}")
+    def object_name(self, schema, key):
+        return schema.get("javaType")
 
-    def walk_fields(self, schema, payload, pattern):
-        required = set(schema.get("required", []))
-        return [Field(name, name in required, self.walk_type(sub, name, payload, pattern + [name]))
-                for name, sub in schema.get("properties", {}).items()]
-
-    def load(self):
-        for action in ACTIONS:
-            for is_request, suffix in ((True, "Request"), (False, "Response")):
-                with open(os.path.join(SCHEMAS, f"{action}{suffix}.json")) as f:
-                    schema = json.load(f)
-                self.definitions = schema.get("definitions", {})
-                type_name = f"{action}{suffix}"
-                fields = self.walk_fields(schema, type_name, [])
-                self.payloads.append((action, type_name, schema, fields, is_request))
-        self.name_shapes()
-        for shape in self.shapes.values():
-            shape.fields = merge_sites(shape)
-
-    def name_shapes(self):
+    def name_shapes(self, model):
         """Each shape takes its javaType; when same-named definitions have different fields, the most used keeps
         the name and the others get the name of the first payload that uses them as a suffix."""
         by_name = {}
-        for shape in self.shapes.values():
+        for shape in model.shapes.values():
             by_name.setdefault(shape.names[0], []).append(shape)
         taken = set()
         for name, shapes in by_name.items():
@@ -154,29 +98,10 @@ class Model:
                 if shape.name in taken:
                     sys.exit(f"two different object shapes are both named {shape.name}")
                 taken.add(shape.name)
-                self.renamed.append((shape.name, name))
+                model.renamed.append((shape.name, name))
 
-    def residuals(self, type_name):
-        """Constraints of a payload's shared nested objects that are stricter here than in the shared type."""
-        found = []
-        for shape in sorted(self.shapes.values(), key=lambda s: s.name):
-            for payload, pattern, fields in shape.sites:
-                if payload == type_name:
-                    for merged, site in zip(shape.fields, fields):
-                        found += stricter(merged.type, site.type, pattern + [merged.name], self.enums)
-        return sorted(found, key=lambda c: (c[0], c[1]))
-
-
-def stricter(merged, site, pattern, enums):
-    found = []
-    for k in CONSTRAINT_KEYS:
-        if k in site.constraints and site.constraints[k] != merged.constraints.get(k):
-            found.append((pattern, k, site.constraints[k]))
-    if site.kind == "enum" and site.enum_values != merged.enum_values:
-        found.append((pattern, "enum", (site.enum, site.enum_values)))
-    if site.kind == "array":
-        found += stricter(merged.item, site.item, pattern + ["[]"], enums)
-    return found
+    def special_type(self, schema):
+        return TypeRef("custom") if schema.get("javaType") == CUSTOM_DATA else None
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -575,7 +500,7 @@ def emit_case_index(model):
 # ----------------------------------------------------------------------------------------------------------
 
 def main():
-    model = Model()
+    model = Model(OCPP201())
     model.load()
     written = set()
     for action in ACTIONS:

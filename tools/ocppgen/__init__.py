@@ -1,6 +1,8 @@
-"""Parts shared by the OCPP payload generators (tools/generate-ocpp16.py, tools/generate-ocpp201.py): the
-schema model's data classes, merging the constraints of one object type's sites, Swift spelling helpers, JSON
-fixture helpers, and writing files idempotently."""
+"""Parts shared by the OCPP payload generators (tools/generate-ocpp16.py, tools/generate-ocpp201.py).
+
+Here: the schema model's data classes, merging the constraints of one object type's sites, Swift spelling
+helpers, JSON fixture helpers, and writing files idempotently. In the modules: `spec` (`Spec`, what each
+version's generator supplies) and `model` (the schema walker)."""
 
 import json
 import os

@@ -1,0 +1,32 @@
+"""What one OCPP version's generator supplies to the shared parts: a subclass of `Spec` in tools/generate-ocpp16.py
+or tools/generate-ocpp201.py sets the attributes and overrides the hooks that differ."""
+
+
+class Spec:
+    # -- The version and where its schemas are -----------------------------------------------------------
+    name = ""  # the version as the specification spells it: "1.6", "2.0.1"
+    schema_dir = ""  # the schemas' folder in the PyPI `ocpp` package: "v16", "v201"
+    request_suffix = ""  # how a request schema's file name ends after the action's name
+
+    # -- The actions -------------------------------------------------------------------------------------
+    actions = []  # in the order the version's documents list them
+
+    # -- Swift names -------------------------------------------------------------------------------------
+    objects_by_name = False  # True: object types of the same fields but different names stay apart
+
+    # -- Hooks -------------------------------------------------------------------------------------------
+    def enum_name(self, schema, key):
+        """The Swift name of the enumeration `schema` (held by member `key`), or None if it has none."""
+        raise NotImplementedError
+
+    def object_name(self, schema, key):
+        """The Swift name `schema`, an object held by member `key`, asks for, or None if it has none."""
+        raise NotImplementedError
+
+    def name_shapes(self, model):
+        """Sets each shape's `name` from its candidate `names` (one per site); may note renames in `model.renamed`."""
+        raise NotImplementedError
+
+    def special_type(self, schema):
+        """A TypeRef for a schema this version treats in its own way, or None for the shared treatment."""
+        return None
