@@ -2,7 +2,7 @@
 
 Here: the schema model's data classes, merging the constraints of one object type's sites, Swift spelling
 helpers, JSON fixture helpers, and writing files idempotently. In the modules: `spec` (`Spec`, what each
-version's generator supplies) and `model` (the schema walker)."""
+version's generator supplies), `model` (the schema walker) and `swift` (the Swift emitter)."""
 
 import json
 import os

@@ -3,16 +3,21 @@ or tools/generate-ocpp201.py sets the attributes and overrides the hooks that di
 
 
 class Spec:
-    # -- The version and where its schemas are -----------------------------------------------------------
+    # -- The version and where its files are --------------------------------------------------------------
     name = ""  # the version as the specification spells it: "1.6", "2.0.1"
+    module = ""  # the Swift target (Sources/<module>); its tests are Tests/<module>Tests/SchemaCases
     schema_dir = ""  # the schemas' folder in the PyPI `ocpp` package: "v16", "v201"
     request_suffix = ""  # how a request schema's file name ends after the action's name
+    script = ""  # the generator, as the headers of the files it writes name it
 
     # -- The actions -------------------------------------------------------------------------------------
     actions = []  # in the order the version's documents list them
+    charge_point_initiated = set()  # actions whose request the charge point sends
+    both_initiated = set()  # actions either side may send; the rest are sent by the CSMS
 
     # -- Swift names -------------------------------------------------------------------------------------
     objects_by_name = False  # True: object types of the same fields but different names stay apart
+    enum_aliases = {}  # enumeration name -> further names (typealiases) the specification gives its values
 
     # -- Hooks -------------------------------------------------------------------------------------------
     def enum_name(self, schema, key):
@@ -26,6 +31,11 @@ class Spec:
     def name_shapes(self, model):
         """Sets each shape's `name` from its candidate `names` (one per site); may note renames in `model.renamed`."""
         raise NotImplementedError
+
+    def check_enum(self, model, name, values):
+        """The enumeration whose `schemaValues` a check of `values` at a site of enumeration `name` may name; the
+        check names it if its values are exactly `values`, and lists `values` inline otherwise."""
+        return name
 
     def special_type(self, schema):
         """A TypeRef for a schema this version treats in its own way, or None for the shared treatment."""
