@@ -1,5 +1,5 @@
-"""What one OCPP version's generator supplies to the shared parts: a subclass of `Spec` in tools/generate-ocpp16.py
-or tools/generate-ocpp201.py sets the attributes and overrides the hooks that differ."""
+"""What one OCPP version's generator supplies to the shared walker, emitters and fixtures: a subclass of `Spec` in
+tools/generate-ocpp16.py or tools/generate-ocpp201.py sets the attributes and overrides the hooks that differ."""
 
 
 class Spec:
@@ -9,6 +9,7 @@ class Spec:
     schema_dir = ""  # the schemas' folder in the PyPI `ocpp` package: "v16", "v201"
     request_suffix = ""  # how a request schema's file name ends after the action's name
     script = ""  # the generator, as the headers of the files it writes name it
+    validator = None  # the jsonschema validator class of the schemas' draft
 
     # -- The actions -------------------------------------------------------------------------------------
     actions = []  # in the order the version's documents list them
@@ -18,6 +19,12 @@ class Spec:
     # -- Swift names -------------------------------------------------------------------------------------
     objects_by_name = False  # True: object types of the same fields but different names stay apart
     enum_aliases = {}  # enumeration name -> further names (typealiases) the specification gives its values
+
+    # -- Samples for the test fixtures, by member name (enumerations: by enumeration name) -----------------
+    string_samples = {}
+    int_samples = {}
+    double_samples = {}
+    enum_samples = {}
 
     # -- Hooks -------------------------------------------------------------------------------------------
     def enum_name(self, schema, key):
@@ -40,3 +47,16 @@ class Spec:
     def special_type(self, schema):
         """A TypeRef for a schema this version treats in its own way, or None for the shared treatment."""
         return None
+
+    def special_sample(self, schema, key, pattern):
+        """A sample value this version chooses in its own way for `schema` at `pattern`, or None."""
+        return None
+
+    def fills(self, key, pattern):
+        """Whether a full sample fills the optional member `key` of the object at `pattern`."""
+        return True
+
+    def special_violations(self, schema, case):
+        """Adds, through `case(name, value, expected, schema_valid=False)`, the cases of a schema this version
+        treats in its own way and returns True; returns False for the shared treatment."""
+        return False
