@@ -1,6 +1,9 @@
-"""Parts shared by the OCPP payload generators (tools/generate-ocpp16.py, tools/generate-ocpp201.py): the
-schema model's data classes, merging the constraints of one object type's sites, Swift spelling helpers, JSON
-fixture helpers, and writing files idempotently."""
+"""Parts shared by the OCPP payload generators (tools/generate-ocpp16.py, tools/generate-ocpp201.py).
+
+Here: the schema model's data classes, merging the constraints of one object type's sites, Swift spelling
+helpers, JSON fixture helpers, and writing files idempotently. In the modules: `spec` (`Spec`, what each
+version's generator supplies), `model` (the schema walker), `swift` (the Swift emitter), `fixtures` (the test
+fixtures derived from the schemas) and `generate` (`generate(spec)`, which runs them all and writes the files)."""
 
 import json
 import os

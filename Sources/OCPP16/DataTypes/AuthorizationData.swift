@@ -22,7 +22,7 @@ public struct AuthorizationData: Sendable, Equatable {
     }
 
     /// Decodes and validates the value found at `path` of a payload.
-    init(json: JSONValue, path: String) throws(PayloadError) {
+    package init(json: JSONValue, path: String) throws(PayloadError) {
         let reader = try ObjectReader(json, path: path)
         self.idTag = try reader.required("idTag")
         self.idTagInfo = try reader.optional("idTagInfo")

@@ -54,7 +54,7 @@ public struct ChargingProfile: Sendable, Equatable {
     }
 
     /// Decodes and validates the value found at `path` of a payload.
-    init(json: JSONValue, path: String) throws(PayloadError) {
+    package init(json: JSONValue, path: String) throws(PayloadError) {
         let reader = try ObjectReader(json, path: path)
         self.chargingProfileId = try reader.required("chargingProfileId")
         self.transactionId = try reader.optional("transactionId")

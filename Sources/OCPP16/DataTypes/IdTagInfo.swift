@@ -26,7 +26,7 @@ public struct IdTagInfo: Sendable, Equatable {
     }
 
     /// Decodes and validates the value found at `path` of a payload.
-    init(json: JSONValue, path: String) throws(PayloadError) {
+    package init(json: JSONValue, path: String) throws(PayloadError) {
         let reader = try ObjectReader(json, path: path)
         self.expiryDate = try reader.optional("expiryDate")
         self.parentIdTag = try reader.optional("parentIdTag")

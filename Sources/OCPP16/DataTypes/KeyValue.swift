@@ -25,7 +25,7 @@ public struct KeyValue: Sendable, Equatable {
     }
 
     /// Decodes and validates the value found at `path` of a payload.
-    init(json: JSONValue, path: String) throws(PayloadError) {
+    package init(json: JSONValue, path: String) throws(PayloadError) {
         let reader = try ObjectReader(json, path: path)
         self.key = try reader.required("key")
         self.readonly = try reader.required("readonly")

@@ -23,7 +23,7 @@ public struct MeterValue: Sendable, Equatable {
     }
 
     /// Decodes and validates the value found at `path` of a payload.
-    init(json: JSONValue, path: String) throws(PayloadError) {
+    package init(json: JSONValue, path: String) throws(PayloadError) {
         let reader = try ObjectReader(json, path: path)
         self.timestamp = try reader.required("timestamp")
         self.sampledValue = try reader.required("sampledValue")

@@ -34,9 +34,9 @@ public struct AuthorizationStatus: RawRepresentable, Sendable, Hashable, CustomS
 }
 
 extension AuthorizationStatus: JSONField {
-    init(json: JSONValue, path: String) throws(PayloadError) {
+    package init(json: JSONValue, path: String) throws(PayloadError) {
         self.init(rawValue: try String(json: json, path: path))
     }
 
-    var json: JSONValue { .string(rawValue) }
+    package var json: JSONValue { .string(rawValue) }
 }

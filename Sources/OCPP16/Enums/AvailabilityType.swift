@@ -28,9 +28,9 @@ public struct AvailabilityType: RawRepresentable, Sendable, Hashable, CustomStri
 }
 
 extension AvailabilityType: JSONField {
-    init(json: JSONValue, path: String) throws(PayloadError) {
+    package init(json: JSONValue, path: String) throws(PayloadError) {
         self.init(rawValue: try String(json: json, path: path))
     }
 
-    var json: JSONValue { .string(rawValue) }
+    package var json: JSONValue { .string(rawValue) }
 }

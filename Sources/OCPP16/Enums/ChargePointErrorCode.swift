@@ -90,9 +90,9 @@ public struct ChargePointErrorCode: RawRepresentable, Sendable, Hashable, Custom
 }
 
 extension ChargePointErrorCode: JSONField {
-    init(json: JSONValue, path: String) throws(PayloadError) {
+    package init(json: JSONValue, path: String) throws(PayloadError) {
         self.init(rawValue: try String(json: json, path: path))
     }
 
-    var json: JSONValue { .string(rawValue) }
+    package var json: JSONValue { .string(rawValue) }
 }

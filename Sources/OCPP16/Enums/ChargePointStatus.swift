@@ -62,9 +62,9 @@ public struct ChargePointStatus: RawRepresentable, Sendable, Hashable, CustomStr
 }
 
 extension ChargePointStatus: JSONField {
-    init(json: JSONValue, path: String) throws(PayloadError) {
+    package init(json: JSONValue, path: String) throws(PayloadError) {
         self.init(rawValue: try String(json: json, path: path))
     }
 
-    var json: JSONValue { .string(rawValue) }
+    package var json: JSONValue { .string(rawValue) }
 }

@@ -30,9 +30,9 @@ public struct ChargingProfileKindType: RawRepresentable, Sendable, Hashable, Cus
 }
 
 extension ChargingProfileKindType: JSONField {
-    init(json: JSONValue, path: String) throws(PayloadError) {
+    package init(json: JSONValue, path: String) throws(PayloadError) {
         self.init(rawValue: try String(json: json, path: path))
     }
 
-    var json: JSONValue { .string(rawValue) }
+    package var json: JSONValue { .string(rawValue) }
 }

@@ -54,9 +54,9 @@ public struct FirmwareStatus: RawRepresentable, Sendable, Hashable, CustomString
 }
 
 extension FirmwareStatus: JSONField {
-    init(json: JSONValue, path: String) throws(PayloadError) {
+    package init(json: JSONValue, path: String) throws(PayloadError) {
         self.init(rawValue: try String(json: json, path: path))
     }
 
-    var json: JSONValue { .string(rawValue) }
+    package var json: JSONValue { .string(rawValue) }
 }

@@ -28,11 +28,11 @@ public struct GenericStatus: RawRepresentable, Sendable, Hashable, CustomStringC
 }
 
 extension GenericStatus: JSONField {
-    init(json: JSONValue, path: String) throws(PayloadError) {
+    package init(json: JSONValue, path: String) throws(PayloadError) {
         self.init(rawValue: try String(json: json, path: path))
     }
 
-    var json: JSONValue { .string(rawValue) }
+    package var json: JSONValue { .string(rawValue) }
 }
 
 /// The specification's name for `GenericStatus` in its own messages.

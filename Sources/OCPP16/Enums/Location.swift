@@ -34,9 +34,9 @@ public struct Location: RawRepresentable, Sendable, Hashable, CustomStringConver
 }
 
 extension Location: JSONField {
-    init(json: JSONValue, path: String) throws(PayloadError) {
+    package init(json: JSONValue, path: String) throws(PayloadError) {
         self.init(rawValue: try String(json: json, path: path))
     }
 
-    var json: JSONValue { .string(rawValue) }
+    package var json: JSONValue { .string(rawValue) }
 }

@@ -114,9 +114,9 @@ public struct Measurand: RawRepresentable, Sendable, Hashable, CustomStringConve
 }
 
 extension Measurand: JSONField {
-    init(json: JSONValue, path: String) throws(PayloadError) {
+    package init(json: JSONValue, path: String) throws(PayloadError) {
         self.init(rawValue: try String(json: json, path: path))
     }
 
-    var json: JSONValue { .string(rawValue) }
+    package var json: JSONValue { .string(rawValue) }
 }

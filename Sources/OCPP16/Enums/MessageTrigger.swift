@@ -50,9 +50,9 @@ public struct MessageTrigger: RawRepresentable, Sendable, Hashable, CustomString
 }
 
 extension MessageTrigger: JSONField {
-    init(json: JSONValue, path: String) throws(PayloadError) {
+    package init(json: JSONValue, path: String) throws(PayloadError) {
         self.init(rawValue: try String(json: json, path: path))
     }
 
-    var json: JSONValue { .string(rawValue) }
+    package var json: JSONValue { .string(rawValue) }
 }

@@ -70,9 +70,9 @@ public struct Reason: RawRepresentable, Sendable, Hashable, CustomStringConverti
 }
 
 extension Reason: JSONField {
-    init(json: JSONValue, path: String) throws(PayloadError) {
+    package init(json: JSONValue, path: String) throws(PayloadError) {
         self.init(rawValue: try String(json: json, path: path))
     }
 
-    var json: JSONValue { .string(rawValue) }
+    package var json: JSONValue { .string(rawValue) }
 }

@@ -98,9 +98,9 @@ public struct UnitOfMeasure: RawRepresentable, Sendable, Hashable, CustomStringC
 }
 
 extension UnitOfMeasure: JSONField {
-    init(json: JSONValue, path: String) throws(PayloadError) {
+    package init(json: JSONValue, path: String) throws(PayloadError) {
         self.init(rawValue: try String(json: json, path: path))
     }
 
-    var json: JSONValue { .string(rawValue) }
+    package var json: JSONValue { .string(rawValue) }
 }

@@ -17,7 +17,7 @@ public struct AuthorizeRequest: OCPPPayload {
     }
 
     /// Decodes and validates the value found at `path` of a payload.
-    init(json: JSONValue, path: String) throws(PayloadError) {
+    package init(json: JSONValue, path: String) throws(PayloadError) {
         let reader = try ObjectReader(json, path: path)
         self.idTag = try reader.required("idTag")
         try reader.check(["idTag"], .maxLength(20))
@@ -47,7 +47,7 @@ public struct AuthorizeResponse: OCPPPayload {
     }
 
     /// Decodes and validates the value found at `path` of a payload.
-    init(json: JSONValue, path: String) throws(PayloadError) {
+    package init(json: JSONValue, path: String) throws(PayloadError) {
         let reader = try ObjectReader(json, path: path)
         self.idTagInfo = try reader.required("idTagInfo")
     }

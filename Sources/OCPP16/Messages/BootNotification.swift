@@ -52,7 +52,7 @@ public struct BootNotificationRequest: OCPPPayload {
     }
 
     /// Decodes and validates the value found at `path` of a payload.
-    init(json: JSONValue, path: String) throws(PayloadError) {
+    package init(json: JSONValue, path: String) throws(PayloadError) {
         let reader = try ObjectReader(json, path: path)
         self.chargePointVendor = try reader.required("chargePointVendor")
         self.chargePointModel = try reader.required("chargePointModel")
@@ -112,7 +112,7 @@ public struct BootNotificationResponse: OCPPPayload {
     }
 
     /// Decodes and validates the value found at `path` of a payload.
-    init(json: JSONValue, path: String) throws(PayloadError) {
+    package init(json: JSONValue, path: String) throws(PayloadError) {
         let reader = try ObjectReader(json, path: path)
         self.status = try reader.required("status")
         self.currentTime = try reader.required("currentTime")

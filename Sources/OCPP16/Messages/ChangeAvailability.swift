@@ -20,7 +20,7 @@ public struct ChangeAvailabilityRequest: OCPPPayload {
     }
 
     /// Decodes and validates the value found at `path` of a payload.
-    init(json: JSONValue, path: String) throws(PayloadError) {
+    package init(json: JSONValue, path: String) throws(PayloadError) {
         let reader = try ObjectReader(json, path: path)
         self.connectorId = try reader.required("connectorId")
         self.type = try reader.required("type")
@@ -52,7 +52,7 @@ public struct ChangeAvailabilityResponse: OCPPPayload {
     }
 
     /// Decodes and validates the value found at `path` of a payload.
-    init(json: JSONValue, path: String) throws(PayloadError) {
+    package init(json: JSONValue, path: String) throws(PayloadError) {
         let reader = try ObjectReader(json, path: path)
         self.status = try reader.required("status")
         try reader.check(["status"], .oneOf(AvailabilityStatus.schemaValues))

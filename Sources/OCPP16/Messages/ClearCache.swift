@@ -12,7 +12,7 @@ public struct ClearCacheRequest: OCPPPayload {
     }
 
     /// Decodes and validates the value found at `path` of a payload.
-    init(json: JSONValue, path: String) throws(PayloadError) {
+    package init(json: JSONValue, path: String) throws(PayloadError) {
         _ = try ObjectReader(json, path: path)
     }
 
@@ -38,7 +38,7 @@ public struct ClearCacheResponse: OCPPPayload {
     }
 
     /// Decodes and validates the value found at `path` of a payload.
-    init(json: JSONValue, path: String) throws(PayloadError) {
+    package init(json: JSONValue, path: String) throws(PayloadError) {
         let reader = try ObjectReader(json, path: path)
         self.status = try reader.required("status")
         try reader.check(["status"], .oneOf(["Accepted", "Rejected"]))

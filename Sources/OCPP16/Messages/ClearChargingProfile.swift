@@ -31,7 +31,7 @@ public struct ClearChargingProfileRequest: OCPPPayload {
     }
 
     /// Decodes and validates the value found at `path` of a payload.
-    init(json: JSONValue, path: String) throws(PayloadError) {
+    package init(json: JSONValue, path: String) throws(PayloadError) {
         let reader = try ObjectReader(json, path: path)
         self.id = try reader.optional("id")
         self.connectorId = try reader.optional("connectorId")
@@ -67,7 +67,7 @@ public struct ClearChargingProfileResponse: OCPPPayload {
     }
 
     /// Decodes and validates the value found at `path` of a payload.
-    init(json: JSONValue, path: String) throws(PayloadError) {
+    package init(json: JSONValue, path: String) throws(PayloadError) {
         let reader = try ObjectReader(json, path: path)
         self.status = try reader.required("status")
         try reader.check(["status"], .oneOf(ClearChargingProfileStatus.schemaValues))

@@ -23,7 +23,7 @@ public struct DataTransferRequest: OCPPPayload {
     }
 
     /// Decodes and validates the value found at `path` of a payload.
-    init(json: JSONValue, path: String) throws(PayloadError) {
+    package init(json: JSONValue, path: String) throws(PayloadError) {
         let reader = try ObjectReader(json, path: path)
         self.vendorId = try reader.required("vendorId")
         self.messageId = try reader.optional("messageId")
@@ -61,7 +61,7 @@ public struct DataTransferResponse: OCPPPayload {
     }
 
     /// Decodes and validates the value found at `path` of a payload.
-    init(json: JSONValue, path: String) throws(PayloadError) {
+    package init(json: JSONValue, path: String) throws(PayloadError) {
         let reader = try ObjectReader(json, path: path)
         self.status = try reader.required("status")
         self.data = try reader.optional("data")

@@ -24,7 +24,7 @@ public struct GetCompositeScheduleRequest: OCPPPayload {
     }
 
     /// Decodes and validates the value found at `path` of a payload.
-    init(json: JSONValue, path: String) throws(PayloadError) {
+    package init(json: JSONValue, path: String) throws(PayloadError) {
         let reader = try ObjectReader(json, path: path)
         self.connectorId = try reader.required("connectorId")
         self.duration = try reader.required("duration")
@@ -72,7 +72,7 @@ public struct GetCompositeScheduleResponse: OCPPPayload {
     }
 
     /// Decodes and validates the value found at `path` of a payload.
-    init(json: JSONValue, path: String) throws(PayloadError) {
+    package init(json: JSONValue, path: String) throws(PayloadError) {
         let reader = try ObjectReader(json, path: path)
         self.status = try reader.required("status")
         self.connectorId = try reader.optional("connectorId")

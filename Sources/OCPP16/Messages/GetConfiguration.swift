@@ -17,7 +17,7 @@ public struct GetConfigurationRequest: OCPPPayload {
     }
 
     /// Decodes and validates the value found at `path` of a payload.
-    init(json: JSONValue, path: String) throws(PayloadError) {
+    package init(json: JSONValue, path: String) throws(PayloadError) {
         let reader = try ObjectReader(json, path: path)
         self.key = try reader.optional("key")
         try reader.check(["key", "[]"], .maxLength(50))
@@ -50,7 +50,7 @@ public struct GetConfigurationResponse: OCPPPayload {
     }
 
     /// Decodes and validates the value found at `path` of a payload.
-    init(json: JSONValue, path: String) throws(PayloadError) {
+    package init(json: JSONValue, path: String) throws(PayloadError) {
         let reader = try ObjectReader(json, path: path)
         self.configurationKey = try reader.optional("configurationKey")
         self.unknownKey = try reader.optional("unknownKey")

@@ -36,7 +36,7 @@ public struct GetDiagnosticsRequest: OCPPPayload {
     }
 
     /// Decodes and validates the value found at `path` of a payload.
-    init(json: JSONValue, path: String) throws(PayloadError) {
+    package init(json: JSONValue, path: String) throws(PayloadError) {
         let reader = try ObjectReader(json, path: path)
         self.location = try reader.required("location")
         self.retries = try reader.optional("retries")
@@ -73,7 +73,7 @@ public struct GetDiagnosticsResponse: OCPPPayload {
     }
 
     /// Decodes and validates the value found at `path` of a payload.
-    init(json: JSONValue, path: String) throws(PayloadError) {
+    package init(json: JSONValue, path: String) throws(PayloadError) {
         let reader = try ObjectReader(json, path: path)
         self.fileName = try reader.optional("fileName")
         try reader.check(["fileName"], .maxLength(255))

@@ -12,7 +12,7 @@ public struct GetLocalListVersionRequest: OCPPPayload {
     }
 
     /// Decodes and validates the value found at `path` of a payload.
-    init(json: JSONValue, path: String) throws(PayloadError) {
+    package init(json: JSONValue, path: String) throws(PayloadError) {
         _ = try ObjectReader(json, path: path)
     }
 
@@ -38,7 +38,7 @@ public struct GetLocalListVersionResponse: OCPPPayload {
     }
 
     /// Decodes and validates the value found at `path` of a payload.
-    init(json: JSONValue, path: String) throws(PayloadError) {
+    package init(json: JSONValue, path: String) throws(PayloadError) {
         let reader = try ObjectReader(json, path: path)
         self.listVersion = try reader.required("listVersion")
     }

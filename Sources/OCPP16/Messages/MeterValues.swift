@@ -23,7 +23,7 @@ public struct MeterValuesRequest: OCPPPayload {
     }
 
     /// Decodes and validates the value found at `path` of a payload.
-    init(json: JSONValue, path: String) throws(PayloadError) {
+    package init(json: JSONValue, path: String) throws(PayloadError) {
         let reader = try ObjectReader(json, path: path)
         self.connectorId = try reader.required("connectorId")
         self.transactionId = try reader.optional("transactionId")
@@ -53,7 +53,7 @@ public struct MeterValuesResponse: OCPPPayload {
     }
 
     /// Decodes and validates the value found at `path` of a payload.
-    init(json: JSONValue, path: String) throws(PayloadError) {
+    package init(json: JSONValue, path: String) throws(PayloadError) {
         _ = try ObjectReader(json, path: path)
     }
 

@@ -23,7 +23,7 @@ public struct SendLocalListRequest: OCPPPayload {
     }
 
     /// Decodes and validates the value found at `path` of a payload.
-    init(json: JSONValue, path: String) throws(PayloadError) {
+    package init(json: JSONValue, path: String) throws(PayloadError) {
         let reader = try ObjectReader(json, path: path)
         self.listVersion = try reader.required("listVersion")
         self.localAuthorizationList = try reader.optional("localAuthorizationList")
@@ -57,7 +57,7 @@ public struct SendLocalListResponse: OCPPPayload {
     }
 
     /// Decodes and validates the value found at `path` of a payload.
-    init(json: JSONValue, path: String) throws(PayloadError) {
+    package init(json: JSONValue, path: String) throws(PayloadError) {
         let reader = try ObjectReader(json, path: path)
         self.status = try reader.required("status")
         try reader.check(["status"], .oneOf(UpdateStatus.schemaValues))

@@ -20,7 +20,7 @@ public struct SetChargingProfileRequest: OCPPPayload {
     }
 
     /// Decodes and validates the value found at `path` of a payload.
-    init(json: JSONValue, path: String) throws(PayloadError) {
+    package init(json: JSONValue, path: String) throws(PayloadError) {
         let reader = try ObjectReader(json, path: path)
         self.connectorId = try reader.required("connectorId")
         self.csChargingProfiles = try reader.required("csChargingProfiles")
@@ -51,7 +51,7 @@ public struct SetChargingProfileResponse: OCPPPayload {
     }
 
     /// Decodes and validates the value found at `path` of a payload.
-    init(json: JSONValue, path: String) throws(PayloadError) {
+    package init(json: JSONValue, path: String) throws(PayloadError) {
         let reader = try ObjectReader(json, path: path)
         self.status = try reader.required("status")
         try reader.check(["status"], .oneOf(["Accepted", "Rejected", "NotSupported"]))

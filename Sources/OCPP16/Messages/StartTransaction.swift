@@ -30,7 +30,7 @@ public struct StartTransactionRequest: OCPPPayload {
     }
 
     /// Decodes and validates the value found at `path` of a payload.
-    init(json: JSONValue, path: String) throws(PayloadError) {
+    package init(json: JSONValue, path: String) throws(PayloadError) {
         let reader = try ObjectReader(json, path: path)
         self.connectorId = try reader.required("connectorId")
         self.idTag = try reader.required("idTag")
@@ -71,7 +71,7 @@ public struct StartTransactionResponse: OCPPPayload {
     }
 
     /// Decodes and validates the value found at `path` of a payload.
-    init(json: JSONValue, path: String) throws(PayloadError) {
+    package init(json: JSONValue, path: String) throws(PayloadError) {
         let reader = try ObjectReader(json, path: path)
         self.idTagInfo = try reader.required("idTagInfo")
         self.transactionId = try reader.required("transactionId")

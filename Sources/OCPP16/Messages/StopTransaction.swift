@@ -40,7 +40,7 @@ public struct StopTransactionRequest: OCPPPayload {
     }
 
     /// Decodes and validates the value found at `path` of a payload.
-    init(json: JSONValue, path: String) throws(PayloadError) {
+    package init(json: JSONValue, path: String) throws(PayloadError) {
         let reader = try ObjectReader(json, path: path)
         self.idTag = try reader.optional("idTag")
         self.meterStop = try reader.required("meterStop")
@@ -100,7 +100,7 @@ public struct StopTransactionResponse: OCPPPayload {
     }
 
     /// Decodes and validates the value found at `path` of a payload.
-    init(json: JSONValue, path: String) throws(PayloadError) {
+    package init(json: JSONValue, path: String) throws(PayloadError) {
         let reader = try ObjectReader(json, path: path)
         self.idTagInfo = try reader.optional("idTagInfo")
     }

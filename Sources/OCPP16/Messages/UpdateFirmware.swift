@@ -27,7 +27,7 @@ public struct UpdateFirmwareRequest: OCPPPayload {
     }
 
     /// Decodes and validates the value found at `path` of a payload.
-    init(json: JSONValue, path: String) throws(PayloadError) {
+    package init(json: JSONValue, path: String) throws(PayloadError) {
         let reader = try ObjectReader(json, path: path)
         self.location = try reader.required("location")
         self.retries = try reader.optional("retries")
@@ -57,7 +57,7 @@ public struct UpdateFirmwareResponse: OCPPPayload {
     }
 
     /// Decodes and validates the value found at `path` of a payload.
-    init(json: JSONValue, path: String) throws(PayloadError) {
+    package init(json: JSONValue, path: String) throws(PayloadError) {
         _ = try ObjectReader(json, path: path)
     }
 

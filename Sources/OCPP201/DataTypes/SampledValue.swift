@@ -49,7 +49,7 @@ public struct SampledValue: Sendable, Equatable {
     }
 
     /// Decodes and validates the value found at `path` of a payload.
-    init(json: JSONValue, path: String) throws(PayloadError) {
+    package init(json: JSONValue, path: String) throws(PayloadError) {
         let reader = try ObjectReader(json, path: path)
         self.customData = try reader.customData("customData")
         self.value = try reader.required("value")

@@ -66,9 +66,9 @@ public struct AuthorizationStatusEnum: RawRepresentable, Sendable, Hashable, Cus
 }
 
 extension AuthorizationStatusEnum: JSONField {
-    init(json: JSONValue, path: String) throws(PayloadError) {
+    package init(json: JSONValue, path: String) throws(PayloadError) {
         self.init(rawValue: try String(json: json, path: path))
     }
 
-    var json: JSONValue { .string(rawValue) }
+    package var json: JSONValue { .string(rawValue) }
 }

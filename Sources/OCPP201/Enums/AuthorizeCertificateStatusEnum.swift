@@ -54,9 +54,9 @@ public struct AuthorizeCertificateStatusEnum: RawRepresentable, Sendable, Hashab
 }
 
 extension AuthorizeCertificateStatusEnum: JSONField {
-    init(json: JSONValue, path: String) throws(PayloadError) {
+    package init(json: JSONValue, path: String) throws(PayloadError) {
         self.init(rawValue: try String(json: json, path: path))
     }
 
-    var json: JSONValue { .string(rawValue) }
+    package var json: JSONValue { .string(rawValue) }
 }

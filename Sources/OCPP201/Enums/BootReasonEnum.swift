@@ -62,9 +62,9 @@ public struct BootReasonEnum: RawRepresentable, Sendable, Hashable, CustomString
 }
 
 extension BootReasonEnum: JSONField {
-    init(json: JSONValue, path: String) throws(PayloadError) {
+    package init(json: JSONValue, path: String) throws(PayloadError) {
         self.init(rawValue: try String(json: json, path: path))
     }
 
-    var json: JSONValue { .string(rawValue) }
+    package var json: JSONValue { .string(rawValue) }
 }

@@ -30,9 +30,9 @@ public struct ChangeAvailabilityStatusEnum: RawRepresentable, Sendable, Hashable
 }
 
 extension ChangeAvailabilityStatusEnum: JSONField {
-    init(json: JSONValue, path: String) throws(PayloadError) {
+    package init(json: JSONValue, path: String) throws(PayloadError) {
         self.init(rawValue: try String(json: json, path: path))
     }
 
-    var json: JSONValue { .string(rawValue) }
+    package var json: JSONValue { .string(rawValue) }
 }

@@ -42,9 +42,9 @@ public struct ChargingProfilePurposeEnum: RawRepresentable, Sendable, Hashable, 
 }
 
 extension ChargingProfilePurposeEnum: JSONField {
-    init(json: JSONValue, path: String) throws(PayloadError) {
+    package init(json: JSONValue, path: String) throws(PayloadError) {
         self.init(rawValue: try String(json: json, path: path))
     }
 
-    var json: JSONValue { .string(rawValue) }
+    package var json: JSONValue { .string(rawValue) }
 }

@@ -114,9 +114,9 @@ public struct ConnectorEnum: RawRepresentable, Sendable, Hashable, CustomStringC
 }
 
 extension ConnectorEnum: JSONField {
-    init(json: JSONValue, path: String) throws(PayloadError) {
+    package init(json: JSONValue, path: String) throws(PayloadError) {
         self.init(rawValue: try String(json: json, path: path))
     }
 
-    var json: JSONValue { .string(rawValue) }
+    package var json: JSONValue { .string(rawValue) }
 }

@@ -38,9 +38,9 @@ public struct CostKindEnum: RawRepresentable, Sendable, Hashable, CustomStringCo
 }
 
 extension CostKindEnum: JSONField {
-    init(json: JSONValue, path: String) throws(PayloadError) {
+    package init(json: JSONValue, path: String) throws(PayloadError) {
         self.init(rawValue: try String(json: json, path: path))
     }
 
-    var json: JSONValue { .string(rawValue) }
+    package var json: JSONValue { .string(rawValue) }
 }

@@ -32,9 +32,9 @@ public struct DataTransferStatusEnum: RawRepresentable, Sendable, Hashable, Cust
 }
 
 extension DataTransferStatusEnum: JSONField {
-    init(json: JSONValue, path: String) throws(PayloadError) {
+    package init(json: JSONValue, path: String) throws(PayloadError) {
         self.init(rawValue: try String(json: json, path: path))
     }
 
-    var json: JSONValue { .string(rawValue) }
+    package var json: JSONValue { .string(rawValue) }
 }

@@ -82,9 +82,9 @@ public struct FirmwareStatusEnum: RawRepresentable, Sendable, Hashable, CustomSt
 }
 
 extension FirmwareStatusEnum: JSONField {
-    init(json: JSONValue, path: String) throws(PayloadError) {
+    package init(json: JSONValue, path: String) throws(PayloadError) {
         self.init(rawValue: try String(json: json, path: path))
     }
 
-    var json: JSONValue { .string(rawValue) }
+    package var json: JSONValue { .string(rawValue) }
 }

@@ -28,9 +28,9 @@ public struct GenericStatusEnum: RawRepresentable, Sendable, Hashable, CustomStr
 }
 
 extension GenericStatusEnum: JSONField {
-    init(json: JSONValue, path: String) throws(PayloadError) {
+    package init(json: JSONValue, path: String) throws(PayloadError) {
         self.init(rawValue: try String(json: json, path: path))
     }
 
-    var json: JSONValue { .string(rawValue) }
+    package var json: JSONValue { .string(rawValue) }
 }

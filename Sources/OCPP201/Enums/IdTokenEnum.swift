@@ -58,9 +58,9 @@ public struct IdTokenEnum: RawRepresentable, Sendable, Hashable, CustomStringCon
 }
 
 extension IdTokenEnum: JSONField {
-    init(json: JSONValue, path: String) throws(PayloadError) {
+    package init(json: JSONValue, path: String) throws(PayloadError) {
         self.init(rawValue: try String(json: json, path: path))
     }
 
-    var json: JSONValue { .string(rawValue) }
+    package var json: JSONValue { .string(rawValue) }
 }

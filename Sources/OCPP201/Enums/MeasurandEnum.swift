@@ -126,9 +126,9 @@ public struct MeasurandEnum: RawRepresentable, Sendable, Hashable, CustomStringC
 }
 
 extension MeasurandEnum: JSONField {
-    init(json: JSONValue, path: String) throws(PayloadError) {
+    package init(json: JSONValue, path: String) throws(PayloadError) {
         self.init(rawValue: try String(json: json, path: path))
     }
 
-    var json: JSONValue { .string(rawValue) }
+    package var json: JSONValue { .string(rawValue) }
 }

@@ -70,9 +70,9 @@ public struct MessageTriggerEnum: RawRepresentable, Sendable, Hashable, CustomSt
 }
 
 extension MessageTriggerEnum: JSONField {
-    init(json: JSONValue, path: String) throws(PayloadError) {
+    package init(json: JSONValue, path: String) throws(PayloadError) {
         self.init(rawValue: try String(json: json, path: path))
     }
 
-    var json: JSONValue { .string(rawValue) }
+    package var json: JSONValue { .string(rawValue) }
 }

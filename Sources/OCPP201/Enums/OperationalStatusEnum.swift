@@ -28,9 +28,9 @@ public struct OperationalStatusEnum: RawRepresentable, Sendable, Hashable, Custo
 }
 
 extension OperationalStatusEnum: JSONField {
-    init(json: JSONValue, path: String) throws(PayloadError) {
+    package init(json: JSONValue, path: String) throws(PayloadError) {
         self.init(rawValue: try String(json: json, path: path))
     }
 
-    var json: JSONValue { .string(rawValue) }
+    package var json: JSONValue { .string(rawValue) }
 }

@@ -55,9 +55,9 @@ public struct PhaseEnum: RawRepresentable, Sendable, Hashable, CustomStringConve
 }
 
 extension PhaseEnum: JSONField {
-    init(json: JSONValue, path: String) throws(PayloadError) {
+    package init(json: JSONValue, path: String) throws(PayloadError) {
         self.init(rawValue: try String(json: json, path: path))
     }
 
-    var json: JSONValue { .string(rawValue) }
+    package var json: JSONValue { .string(rawValue) }
 }

@@ -102,9 +102,9 @@ public struct ReasonEnum: RawRepresentable, Sendable, Hashable, CustomStringConv
 }
 
 extension ReasonEnum: JSONField {
-    init(json: JSONValue, path: String) throws(PayloadError) {
+    package init(json: JSONValue, path: String) throws(PayloadError) {
         self.init(rawValue: try String(json: json, path: path))
     }
 
-    var json: JSONValue { .string(rawValue) }
+    package var json: JSONValue { .string(rawValue) }
 }

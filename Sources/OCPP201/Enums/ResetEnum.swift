@@ -28,9 +28,9 @@ public struct ResetEnum: RawRepresentable, Sendable, Hashable, CustomStringConve
 }
 
 extension ResetEnum: JSONField {
-    init(json: JSONValue, path: String) throws(PayloadError) {
+    package init(json: JSONValue, path: String) throws(PayloadError) {
         self.init(rawValue: try String(json: json, path: path))
     }
 
-    var json: JSONValue { .string(rawValue) }
+    package var json: JSONValue { .string(rawValue) }
 }

@@ -30,9 +30,9 @@ public struct TriggerMessageStatusEnum: RawRepresentable, Sendable, Hashable, Cu
 }
 
 extension TriggerMessageStatusEnum: JSONField {
-    init(json: JSONValue, path: String) throws(PayloadError) {
+    package init(json: JSONValue, path: String) throws(PayloadError) {
         self.init(rawValue: try String(json: json, path: path))
     }
 
-    var json: JSONValue { .string(rawValue) }
+    package var json: JSONValue { .string(rawValue) }
 }

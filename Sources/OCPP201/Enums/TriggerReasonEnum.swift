@@ -110,9 +110,9 @@ public struct TriggerReasonEnum: RawRepresentable, Sendable, Hashable, CustomStr
 }
 
 extension TriggerReasonEnum: JSONField {
-    init(json: JSONValue, path: String) throws(PayloadError) {
+    package init(json: JSONValue, path: String) throws(PayloadError) {
         self.init(rawValue: try String(json: json, path: path))
     }
 
-    var json: JSONValue { .string(rawValue) }
+    package var json: JSONValue { .string(rawValue) }
 }

@@ -42,9 +42,9 @@ public struct UnlockStatusEnum: RawRepresentable, Sendable, Hashable, CustomStri
 }
 
 extension UnlockStatusEnum: JSONField {
-    init(json: JSONValue, path: String) throws(PayloadError) {
+    package init(json: JSONValue, path: String) throws(PayloadError) {
         self.init(rawValue: try String(json: json, path: path))
     }
 
-    var json: JSONValue { .string(rawValue) }
+    package var json: JSONValue { .string(rawValue) }
 }

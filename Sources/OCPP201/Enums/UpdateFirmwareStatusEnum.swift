@@ -46,9 +46,9 @@ public struct UpdateFirmwareStatusEnum: RawRepresentable, Sendable, Hashable, Cu
 }
 
 extension UpdateFirmwareStatusEnum: JSONField {
-    init(json: JSONValue, path: String) throws(PayloadError) {
+    package init(json: JSONValue, path: String) throws(PayloadError) {
         self.init(rawValue: try String(json: json, path: path))
     }
 
-    var json: JSONValue { .string(rawValue) }
+    package var json: JSONValue { .string(rawValue) }
 }

@@ -58,9 +58,9 @@ public struct UploadLogStatusEnum: RawRepresentable, Sendable, Hashable, CustomS
 }
 
 extension UploadLogStatusEnum: JSONField {
-    init(json: JSONValue, path: String) throws(PayloadError) {
+    package init(json: JSONValue, path: String) throws(PayloadError) {
         self.init(rawValue: try String(json: json, path: path))
     }
 
-    var json: JSONValue { .string(rawValue) }
+    package var json: JSONValue { .string(rawValue) }
 }

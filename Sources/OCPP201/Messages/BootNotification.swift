@@ -24,7 +24,7 @@ public struct BootNotificationRequest: OCPPPayload {
     }
 
     /// Decodes and validates the value found at `path` of a payload.
-    init(json: JSONValue, path: String) throws(PayloadError) {
+    package init(json: JSONValue, path: String) throws(PayloadError) {
         let reader = try ObjectReader(json, path: path)
         self.customData = try reader.customData("customData")
         self.chargingStation = try reader.required("chargingStation")
@@ -76,7 +76,7 @@ public struct BootNotificationResponse: OCPPPayload {
     }
 
     /// Decodes and validates the value found at `path` of a payload.
-    init(json: JSONValue, path: String) throws(PayloadError) {
+    package init(json: JSONValue, path: String) throws(PayloadError) {
         let reader = try ObjectReader(json, path: path)
         self.customData = try reader.customData("customData")
         self.currentTime = try reader.required("currentTime")

@@ -31,7 +31,7 @@ public struct GetReportRequest: OCPPPayload {
     }
 
     /// Decodes and validates the value found at `path` of a payload.
-    init(json: JSONValue, path: String) throws(PayloadError) {
+    package init(json: JSONValue, path: String) throws(PayloadError) {
         let reader = try ObjectReader(json, path: path)
         self.customData = try reader.customData("customData")
         self.componentVariable = try reader.optional("componentVariable")
@@ -76,7 +76,7 @@ public struct GetReportResponse: OCPPPayload {
     }
 
     /// Decodes and validates the value found at `path` of a payload.
-    init(json: JSONValue, path: String) throws(PayloadError) {
+    package init(json: JSONValue, path: String) throws(PayloadError) {
         let reader = try ObjectReader(json, path: path)
         self.customData = try reader.customData("customData")
         self.status = try reader.required("status")

@@ -20,7 +20,7 @@ public struct GetTransactionStatusRequest: OCPPPayload {
     }
 
     /// Decodes and validates the value found at `path` of a payload.
-    init(json: JSONValue, path: String) throws(PayloadError) {
+    package init(json: JSONValue, path: String) throws(PayloadError) {
         let reader = try ObjectReader(json, path: path)
         self.customData = try reader.customData("customData")
         self.transactionId = try reader.optional("transactionId")
@@ -58,7 +58,7 @@ public struct GetTransactionStatusResponse: OCPPPayload {
     }
 
     /// Decodes and validates the value found at `path` of a payload.
-    init(json: JSONValue, path: String) throws(PayloadError) {
+    package init(json: JSONValue, path: String) throws(PayloadError) {
         let reader = try ObjectReader(json, path: path)
         self.customData = try reader.customData("customData")
         self.ongoingIndicator = try reader.optional("ongoingIndicator")

@@ -39,7 +39,7 @@ public struct ReportChargingProfilesRequest: OCPPPayload {
     }
 
     /// Decodes and validates the value found at `path` of a payload.
-    init(json: JSONValue, path: String) throws(PayloadError) {
+    package init(json: JSONValue, path: String) throws(PayloadError) {
         let reader = try ObjectReader(json, path: path)
         self.customData = try reader.customData("customData")
         self.requestId = try reader.required("requestId")
@@ -80,7 +80,7 @@ public struct ReportChargingProfilesResponse: OCPPPayload {
     }
 
     /// Decodes and validates the value found at `path` of a payload.
-    init(json: JSONValue, path: String) throws(PayloadError) {
+    package init(json: JSONValue, path: String) throws(PayloadError) {
         let reader = try ObjectReader(json, path: path)
         self.customData = try reader.customData("customData")
     }

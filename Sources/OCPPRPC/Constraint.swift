@@ -1,7 +1,5 @@
-import OCPPRPC
-
 /// A schema constraint on a value that already has the right JSON type.
-enum Constraint: Sendable {
+package enum Constraint: Sendable {
     /// A string of at most this many characters (Unicode scalars, as JSON Schema counts them).
     case maxLength(Int)
     /// An array with at least this many elements.

@@ -1,11 +1,11 @@
 import Foundation
-import OCPPRPC
 
-/// A value that can be read from and written to one field of a JSON payload.
+/// A value that can be read from and written to one field of a JSON payload: the scalars, dates and arrays
+/// below and the types generated into OCPP16 and OCPP201, which share this one definition within the package.
 ///
 /// Reading checks only the JSON type (and, for dates, the format); the generated payload types check the
 /// remaining schema constraints (lengths, enumerations, item counts, multiples) with ``Constraint``.
-protocol JSONField: Sendable {
+package protocol JSONField: Sendable {
     /// Reads the value of the field at `path`.
     init(json: JSONValue, path: String) throws(PayloadError)
     /// The value as JSON.
@@ -14,52 +14,52 @@ protocol JSONField: Sendable {
 
 extension Int: JSONField {
     /// Accepts JSON integers and numbers without a fractional part (`1.0`), which real chargers send.
-    init(json: JSONValue, path: String) throws(PayloadError) {
+    package init(json: JSONValue, path: String) throws(PayloadError) {
         guard let value = json.intValue, let int = Int(exactly: value) else {
             throw PayloadError(.type, path: path, "expected integer, got \(json.typeName)")
         }
         self = int
     }
 
-    var json: JSONValue { .int(Int64(self)) }
+    package var json: JSONValue { .int(Int64(self)) }
 }
 
 extension Double: JSONField {
-    init(json: JSONValue, path: String) throws(PayloadError) {
+    package init(json: JSONValue, path: String) throws(PayloadError) {
         guard let value = json.doubleValue else {
             throw PayloadError(.type, path: path, "expected number, got \(json.typeName)")
         }
         self = value
     }
 
-    var json: JSONValue { .double(self) }
+    package var json: JSONValue { .double(self) }
 }
 
 extension String: JSONField {
-    init(json: JSONValue, path: String) throws(PayloadError) {
+    package init(json: JSONValue, path: String) throws(PayloadError) {
         guard case .string(let value) = json else {
             throw PayloadError(.type, path: path, "expected string, got \(json.typeName)")
         }
         self = value
     }
 
-    var json: JSONValue { .string(self) }
+    package var json: JSONValue { .string(self) }
 }
 
 extension Bool: JSONField {
-    init(json: JSONValue, path: String) throws(PayloadError) {
+    package init(json: JSONValue, path: String) throws(PayloadError) {
         guard case .bool(let value) = json else {
             throw PayloadError(.type, path: path, "expected boolean, got \(json.typeName)")
         }
         self = value
     }
 
-    var json: JSONValue { .bool(self) }
+    package var json: JSONValue { .bool(self) }
 }
 
 extension Date: JSONField {
     /// Reads an RFC 3339 date-time with ``OCPPDateTime/parse(_:)``; writes UTC with `Z`.
-    init(json: JSONValue, path: String) throws(PayloadError) {
+    package init(json: JSONValue, path: String) throws(PayloadError) {
         guard case .string(let text) = json else {
             throw PayloadError(.type, path: path, "expected date-time string, got \(json.typeName)")
         }
@@ -69,11 +69,11 @@ extension Date: JSONField {
         self = date
     }
 
-    var json: JSONValue { .string(OCPPDateTime.format(self)) }
+    package var json: JSONValue { .string(OCPPDateTime.format(self)) }
 }
 
 extension Array: JSONField where Element: JSONField {
-    init(json: JSONValue, path: String) throws(PayloadError) {
+    package init(json: JSONValue, path: String) throws(PayloadError) {
         guard case .array(let elements) = json else {
             throw PayloadError(.type, path: path, "expected array, got \(json.typeName)")
         }
@@ -85,5 +85,5 @@ extension Array: JSONField where Element: JSONField {
         self = result
     }
 
-    var json: JSONValue { .array(map(\.json)) }
+    package var json: JSONValue { .array(map(\.json)) }
 }
