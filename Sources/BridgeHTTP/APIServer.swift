@@ -80,19 +80,12 @@ struct BearerTokenMiddleware: RouterMiddleware {
         if request.uri.path == "/health" { return try await next(request, context) }
         let header = request.headers[.authorization] ?? ""
         let presented = header.hasPrefix("Bearer ") ? Array(header.utf8.dropFirst("Bearer ".utf8.count)) : []
-        guard Self.same(presented, token) else {
+        guard PasswordHash.constantTimeEqual(presented, token) else {
             logger.warning("refused an API request without the right bearer token", metadata: ["http.path": .string(request.uri.path)])
             var response = JSONResponse.error(.unauthorized, code: "Unauthorized", "this API needs 'Authorization: Bearer <token>'")
             response.headers[.wwwAuthenticate] = "Bearer"
             return response
         }
         return try await next(request, context)
-    }
-
-    static func same(_ a: [UInt8], _ b: [UInt8]) -> Bool {
-        guard a.count == b.count else { return false }
-        var difference: UInt8 = 0
-        for (x, y) in zip(a, b) { difference |= x ^ y }
-        return difference == 0
     }
 }

@@ -18,10 +18,14 @@ public enum PasswordHash {
 
     /// Whether `password` is the one hashed to `hash` with `salt`; compares in constant time.
     public static func verify(_ password: some Collection<UInt8>, salt: [UInt8], hash expected: [UInt8]) -> Bool {
-        let actual = hash(password, salt: salt)
-        guard actual.count == expected.count else { return false }
+        constantTimeEqual(hash(password, salt: salt), expected)
+    }
+
+    /// Whether two secrets are equal, in a time that depends only on their lengths.
+    public static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        guard a.count == b.count else { return false }
         var difference: UInt8 = 0
-        for (a, b) in zip(actual, expected) { difference |= a ^ b }
+        for (x, y) in zip(a, b) { difference |= x ^ y }
         return difference == 0
     }
 
