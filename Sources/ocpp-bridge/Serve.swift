@@ -85,6 +85,7 @@ struct Serve: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "ocpp-bridge")
+        settings.ocpp.maxConnections = Self.fitConnectionsToFileLimit(settings.ocpp.maxConnections, logger: logger)
 
         let mapping: TagMapping
         do {
@@ -117,6 +118,24 @@ struct Serve: AsyncParsableCommand {
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         try await group.run()
+    }
+
+    /// Raises the open-file limit to its hard limit (each connection is a file descriptor; the usual soft limit of
+    /// 1,024 would refuse charge points long before `maxConnections`), and lowers `maxConnections` to what the
+    /// limit allows, keeping 256 descriptors for the database, listeners and scripts.
+    static func fitConnectionsToFileLimit(_ maxConnections: Int, logger: Logger) -> Int {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return maxConnections }
+        if limit.rlim_cur < limit.rlim_max {
+            var raised = limit
+            raised.rlim_cur = limit.rlim_max
+            if setrlimit(Int32(RLIMIT_NOFILE.rawValue), &raised) == 0 { limit = raised }
+        }
+        let available = Int(clamping: limit.rlim_cur) - 256
+        guard maxConnections > available else { return maxConnections }
+        let fitted = max(available, 1)
+        logger.notice("the open-file limit is \(limit.rlim_cur): ocpp.maxConnections lowered from \(maxConnections) to \(fitted)")
+        return fitted
     }
 
     /// The script engine, unless disabled; a scripts folder named explicitly must exist.
