@@ -32,6 +32,7 @@ let package = Package(
         .target(
             name: "TagStore",
             dependencies: [
+                "OCPPRPC",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ]

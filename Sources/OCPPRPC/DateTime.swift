@@ -67,28 +67,47 @@ public enum OCPPDateTime {
         return Date(timeIntervalSince1970: seconds)
     }
 
-    /// Formats a date as `YYYY-MM-DDThh:mm:ss.sssZ` in UTC.
+    /// Formats a date as `YYYY-MM-DDThh:mm:ss.sssZ` in UTC, rounded to the millisecond.
     public static func format(_ date: Date) -> String {
-        let total = date.timeIntervalSince1970
-        var seconds = Int(total.rounded(.down))
-        var millis = Int(((total - Double(seconds)) * 1000).rounded())
-        if millis == 1000 {
-            seconds += 1
-            millis = 0
+        format(milliseconds: Int64((date.timeIntervalSince1970 * 1000).rounded()))
+    }
+
+    /// Formats milliseconds since 1970 as `YYYY-MM-DDThh:mm:ss.sssZ`: one allocation, no Foundation (every
+    /// answer and tag write carries a time, so this is on the hot path).
+    package static func format(milliseconds total: Int64) -> String {
+        let seconds = total >= 0 ? total / 1000 : -((-total + 999) / 1000)
+        let millis = Int(total - seconds * 1000)
+        let days = seconds >= 0 ? seconds / 86400 : -((-seconds + 86399) / 86400)
+        let secondOfDay = Int(seconds - days * 86400)
+        let (year, month, day) = civilFromDays(Int(days))
+        return String(unsafeUninitializedCapacity: 24) { buffer in
+            func put(_ value: Int, width: Int, at start: Int) {
+                var value = value
+                for index in stride(from: start + width - 1, through: start, by: -1) {
+                    buffer[index] = UInt8(truncatingIfNeeded: 48 + value % 10)
+                    value /= 10
+                }
+            }
+            put(min(max(year, 0), 9999), width: 4, at: 0)
+            buffer[4] = UInt8(ascii: "-")
+            put(month, width: 2, at: 5)
+            buffer[7] = UInt8(ascii: "-")
+            put(day, width: 2, at: 8)
+            buffer[10] = UInt8(ascii: "T")
+            put(secondOfDay / 3600, width: 2, at: 11)
+            buffer[13] = UInt8(ascii: ":")
+            put(secondOfDay / 60 % 60, width: 2, at: 14)
+            buffer[16] = UInt8(ascii: ":")
+            put(secondOfDay % 60, width: 2, at: 17)
+            buffer[19] = UInt8(ascii: ".")
+            put(millis, width: 3, at: 20)
+            buffer[23] = UInt8(ascii: "Z")
+            return 24
         }
-        let days = seconds >= 0 ? seconds / 86400 : (seconds - 86399) / 86400
-        let secondOfDay = seconds - days * 86400
-        let (y, m, d) = civilFromDays(days)
-        func pad(_ v: Int, _ width: Int) -> String {
-            let s = String(v)
-            return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
-        }
-        return "\(pad(y, 4))-\(pad(m, 2))-\(pad(d, 2))T\(pad(secondOfDay / 3600, 2)):\(pad(secondOfDay % 3600 / 60, 2)):"
-            + "\(pad(secondOfDay % 60, 2)).\(pad(millis, 3))Z"
     }
 
     // Howard Hinnant's days-from-civil algorithms (public domain).
-    static func daysFromCivil(year: Int, month: Int, day: Int) -> Int {
+    package static func daysFromCivil(year: Int, month: Int, day: Int) -> Int {
         let y = month <= 2 ? year - 1 : year
         let era = (y >= 0 ? y : y - 399) / 400
         let yoe = y - era * 400
@@ -98,7 +117,7 @@ public enum OCPPDateTime {
         return era * 146097 + doe - 719468
     }
 
-    static func civilFromDays(_ z: Int) -> (Int, Int, Int) {
+    package static func civilFromDays(_ z: Int) -> (Int, Int, Int) {
         let z = z + 719468
         let era = (z >= 0 ? z : z - 146096) / 146097
         let doe = z - era * 146097

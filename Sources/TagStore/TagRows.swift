@@ -37,18 +37,21 @@ enum TagRows {
         """
 
     /// Writes one tag with the cached upsert statement.
+    ///
+    /// The arguments are a literal of existentials: GRDB's generic `StatementArguments(_:)` is not
+    /// specialised across modules and instantiated generic metadata on every call (docs/performance.md).
     static func upsert(_ write: TagWrite, in db: Database) throws {
         let statement = try db.cachedStatement(sql: upsert)
-        let arguments: [DatabaseValue] = [
-            write.name.databaseValue,
+        let arguments: StatementArguments = [
+            write.name,
             write.value.databaseValue,
-            write.value.typeName.databaseValue,
-            write.quality.rawValue.databaseValue,
-            Timestamp.format(write.timestamp).databaseValue,
-            write.unit?.databaseValue ?? .null,
-            write.access.rawValue.databaseValue,
+            write.value.typeName,
+            write.quality.rawValue,
+            Timestamp.format(write.timestamp),
+            write.unit,
+            write.access.rawValue,
         ]
-        try statement.execute(arguments: StatementArguments(arguments))
+        try statement.execute(arguments: arguments)
     }
 
     /// Every tag, keyed by name.

@@ -1,4 +1,5 @@
 import Foundation
+import OCPPRPC
 
 /// ISO-8601 UTC timestamps with milliseconds and `Z`, the format of every time column.
 package enum Timestamp {
@@ -14,29 +15,7 @@ package enum Timestamp {
 
     /// Formats a date as `YYYY-MM-DDTHH:MM:SS.sssZ`.
     package static func format(_ date: Date) -> String {
-        let total = milliseconds(date)
-        let millis = Int(total - floorDiv(total, 1000) * 1000)
-        let seconds = floorDiv(total, 1000)
-        let days = floorDiv(seconds, 86_400)
-        let secondOfDay = Int(seconds - days * 86_400)
-        let (year, month, day) = civil(fromDays: days)
-        var text = ""
-        text.reserveCapacity(24)
-        append(&text, year, width: 4)
-        text += "-"
-        append(&text, month, width: 2)
-        text += "-"
-        append(&text, day, width: 2)
-        text += "T"
-        append(&text, secondOfDay / 3600, width: 2)
-        text += ":"
-        append(&text, secondOfDay / 60 % 60, width: 2)
-        text += ":"
-        append(&text, secondOfDay % 60, width: 2)
-        text += "."
-        append(&text, millis, width: 3)
-        text += "Z"
-        return text
+        OCPPDateTime.format(milliseconds: milliseconds(date))
     }
 
     /// Parses `YYYY-MM-DD[T ]HH:MM:SS[.fff][Z|±HH:MM]` (no zone means UTC); nil if malformed.
@@ -97,37 +76,8 @@ package enum Timestamp {
         return Date(timeIntervalSince1970: Double(seconds * 1000 + Int64(millis)) / 1000)
     }
 
-    private static func append(_ text: inout String, _ value: Int, width: Int) {
-        let digits = String(value)
-        if digits.count < width { text += String(repeating: "0", count: width - digits.count) }
-        text += digits
-    }
-
-    private static func floorDiv(_ a: Int64, _ b: Int64) -> Int64 {
-        a >= 0 ? a / b : -((-a + b - 1) / b)
-    }
-
-    /// Days since 1970-01-01 for a proleptic Gregorian date (Howard Hinnant's algorithm).
+    /// Days since 1970-01-01 for a proleptic Gregorian date.
     private static func daysFromCivil(year: Int, month: Int, day: Int) -> Int64 {
-        let y = Int64(month <= 2 ? year - 1 : year)
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yearOfEra = y - era * 400
-        let dayOfYear = Int64((153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1)
-        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
-        return era * 146_097 + dayOfEra - 719_468
-    }
-
-    /// The proleptic Gregorian date of a day count since 1970-01-01.
-    private static func civil(fromDays days: Int64) -> (year: Int, month: Int, day: Int) {
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let dayOfEra = z - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let mp = (5 * dayOfYear + 2) / 153
-        let day = Int(dayOfYear - (153 * mp + 2) / 5 + 1)
-        let month = Int(mp < 10 ? mp + 3 : mp - 9)
-        let year = Int(yearOfEra + era * 400) + (month <= 2 ? 1 : 0)
-        return (year, month, day)
+        Int64(OCPPDateTime.daysFromCivil(year: year, month: month, day: day))
     }
 }

@@ -126,14 +126,16 @@ struct CentralSystemCore: Sendable {
     /// BootNotification and Heartbeat, answered alike in both versions (a copy goes upstream); nil for any
     /// other action.
     private func answerBootOrHeartbeat(_ action: String, _ payload: JSONValue, upstream: Upstreams) async -> JSONValue? {
-        let now = OCPPDateTime.format(Date())
         switch action {
         case "BootNotification":
             await upstream.copy(action, payload)
-            return ["status": "Accepted", "currentTime": .string(now), "interval": .int(Int64(configuration.heartbeatInterval))]
+            return [
+                "status": "Accepted", "currentTime": .string(OCPPDateTime.format(Date())),
+                "interval": .int(Int64(configuration.heartbeatInterval)),
+            ]
         case "Heartbeat":
             await upstream.copy(action, payload)
-            return ["currentTime": .string(now)]
+            return ["currentTime": .string(OCPPDateTime.format(Date()))]
         default:
             return nil
         }

@@ -33,7 +33,7 @@ public final class TagService: Sendable {
     public func write(_ writes: [TagWrite]) {
         guard !writes.isEmpty else { return }
         store.write(writes)
-        changed(writes.map(\.name))
+        changed(writes.map { $0.name })
     }
 
     /// The current value of a tag.
@@ -70,7 +70,7 @@ public final class TagService: Sendable {
     /// Follows the store's change feed so that writes by other processes wake waiters and observers too.
     public func run() async {
         for await batch in store.subscribe() {
-            changed(batch.map(\.name))
+            changed(batch.map { $0.name })
         }
     }
 
