@@ -93,6 +93,8 @@ let package = Package(
             dependencies: [
                 "Bridge", "BridgeHTTP", "TagStore", "OCPPRPC", "Scripting",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),

@@ -1,6 +1,5 @@
 import ArgumentParser
 
-@main
 struct OCPPBridgeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ocpp-bridge",
