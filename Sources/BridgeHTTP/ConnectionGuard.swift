@@ -1,3 +1,4 @@
+import Bridge
 import HummingbirdCore
 import Logging
 import NIOCore
@@ -65,20 +66,84 @@ final class HandshakeTimeoutHandler: ChannelInboundHandler, RemovableChannelHand
     }
 }
 
-/// The open OCPP connections, against `maxConnections`.
-final class ConnectionCount: Sendable {
-    private let count = Atomic<Int>(0)
+/// The open OCPP connections: their number, against `maxConnections`, and when each last received a message,
+/// for the idle timeout. One task sweeps them all a few times per timeout, so an idle connection costs no task
+/// and no timer of its own (docs/performance.md).
+final class OpenConnections: Sendable {
+    /// One connection: its session and the time of its last message.
+    final class Entry: Sendable {
+        let session: ChargePointSession
+        fileprivate let origin: ContinuousClock.Instant
+        /// Nanoseconds from `origin` to the last message.
+        private let last = Atomic<Int64>(0)
 
+        fileprivate init(session: ChargePointSession, origin: ContinuousClock.Instant) {
+            self.session = session
+            self.origin = origin
+            touch()
+        }
+
+        /// Records a message received now.
+        func touch() {
+            last.store(Self.nanoseconds(ContinuousClock.now - origin), ordering: .relaxed)
+        }
+
+        /// How long since the last message.
+        var silence: Duration {
+            (ContinuousClock.now - origin) - .nanoseconds(last.load(ordering: .relaxed))
+        }
+
+        private static func nanoseconds(_ duration: Duration) -> Int64 {
+            duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000
+        }
+    }
+
+    private let origin = ContinuousClock.now
+    private let count = Atomic<Int>(0)
+    private let entries = Mutex<[ObjectIdentifier: Entry]>([:])
+
+    /// Open connections, counted from the upgrade to the end of `serve`.
     var value: Int { count.load(ordering: .relaxed) }
 
     func opened() { count.add(1, ordering: .relaxed) }
     func closed() { count.subtract(1, ordering: .relaxed) }
-}
 
-/// When a connection last received an OCPP message, for the idle timeout.
-final class LastMessageTime: Sendable {
-    private let time = Mutex(ContinuousClock.now)
+    /// Starts watching a session's silence.
+    func watch(_ session: ChargePointSession) -> Entry {
+        let entry = Entry(session: session, origin: origin)
+        entries.withLock { $0[ObjectIdentifier(entry)] = entry }
+        return entry
+    }
 
-    func touch() { time.withLock { $0 = .now } }
-    var silence: Duration { ContinuousClock.now - time.withLock { $0 } }
+    /// Stops watching a connection.
+    func forget(_ entry: Entry) {
+        _ = entries.withLock { $0.removeValue(forKey: ObjectIdentifier(entry)) }
+    }
+
+    /// The watched connections silent for `timeout` or longer, no longer watched.
+    func expired(after timeout: Duration) -> [Entry] {
+        entries.withLock { entries in
+            let idle = entries.values.filter { $0.silence >= timeout }
+            for entry in idle { entries.removeValue(forKey: ObjectIdentifier(entry)) }
+            return idle
+        }
+    }
+
+    /// Closes connections silent for `timeout` (1008), checking a few times per timeout, for as long as this
+    /// object lives.
+    static func sweep(_ connections: OpenConnections, timeout: Duration, logger: Logger) -> Task<Void, Never> {
+        let step = min(timeout / 4, .seconds(5))
+        return Task { [weak connections] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: step)
+                guard let connections else { return }
+                for entry in connections.expired(after: timeout) {
+                    logger.warning("no OCPP message within the idle timeout; disconnecting", metadata: [
+                        "ocpp.chargePointId": .string(entry.session.chargePointId), "ocpp.limit": .stringConvertible(timeout),
+                    ])
+                    await entry.session.close(.policyViolation("idle for \(timeout)"))
+                }
+            }
+        }
+    }
 }

@@ -57,10 +57,14 @@ public struct OCPPEndpoint: Sendable {
                 autoPing: .enabled(timePeriod: configuration.pingInterval),
                 closeTimeout: .seconds(10)))
         let bridge = self.bridge
-        let connections = ConnectionCount()
+        let connections = OpenConnections()
         let limits = ServeLimits(
             maxMessageSize: configuration.maxMessageSize,
             idleTimeout: configuration.idleTimeout ?? .seconds(3 * bridge.configuration.heartbeatInterval))
+        if limits.idleTimeout > .zero {
+            // Ends by itself once the server (which holds `connections`) is gone.
+            _ = OpenConnections.sweep(connections, timeout: limits.idleTimeout, logger: logger)
+        }
         let maxConnections = configuration.maxConnections
         let handshakeTimeout = configuration.handshakeTimeout
         let shouldUpgrade: @Sendable (HTTPRequest, any Channel, Logger) throws -> ShouldUpgradeResult<
@@ -101,14 +105,18 @@ public struct OCPPEndpoint: Sendable {
             {
             case .offered(let version, let token):
                 return .upgrade([.secWebSocketProtocol: token]) { inbound, outbound, context in
-                    await Self.serve(id: id, version: version, bridge: bridge, inbound: inbound, outbound: outbound, limits: limits, connections: connections, logger: context.logger)
+                    await Self.serve(
+                        id: id, version: version, bridge: bridge, channel: channel, inbound: inbound, outbound: outbound,
+                        limits: limits, connections: connections, logger: context.logger)
                 }
             case .fallback(let version):
                 logger.notice(
                     "charge point offered no subprotocol, using the fallback",
                     metadata: ["ocpp.chargePointId": .string(id), "ocpp.protocol": .string(version.rawValue)])
                 return .upgrade([:]) { inbound, outbound, context in
-                    await Self.serve(id: id, version: version, bridge: bridge, inbound: inbound, outbound: outbound, limits: limits, connections: connections, logger: context.logger)
+                    await Self.serve(
+                        id: id, version: version, bridge: bridge, channel: channel, inbound: inbound, outbound: outbound,
+                        limits: limits, connections: connections, logger: context.logger)
                 }
             case .unsupported(let tokens):
                 logger.warning(
@@ -138,59 +146,28 @@ public struct OCPPEndpoint: Sendable {
     }
 
     static func serve(
-        id: String, version: OCPPVersion, bridge: Bridge, inbound: WebSocketInboundStream,
-        outbound: WebSocketOutboundWriter, limits: ServeLimits, connections: ConnectionCount, logger: Logger
+        id: String, version: OCPPVersion, bridge: Bridge, channel: any Channel, inbound: WebSocketInboundStream,
+        outbound: WebSocketOutboundWriter, limits: ServeLimits, connections: OpenConnections, logger: Logger
     ) async {
         connections.opened()
         defer { connections.closed() }
-        let (frames, continuation) = AsyncStream<OutboundFrame>.makeStream()
-        let connection = StreamConnection(continuation: continuation)
+        let connection = WebSocketConnection(channel: channel, outbound: outbound)
         let session = await bridge.connect(chargePointId: id, version: version, connection: connection)
-        let lastMessage = LastMessageTime()
-        await withTaskGroup(of: Void.self) { group in
-            if limits.idleTimeout > .zero {
-                group.addTask {
-                    // Checks a few times per timeout; a silent charge point is closed like any other.
-                    let step = min(limits.idleTimeout / 4, .seconds(5))
-                    while !Task.isCancelled {
-                        try? await Task.sleep(for: step)
-                        if lastMessage.silence >= limits.idleTimeout {
-                            logger.warning("no OCPP message within the idle timeout; disconnecting", metadata: [
-                                "ocpp.chargePointId": .string(id), "ocpp.limit": .stringConvertible(limits.idleTimeout),
-                            ])
-                            await session.close(.policyViolation("idle for \(limits.idleTimeout)"))
-                            return
-                        }
-                    }
+        let watched = limits.idleTimeout > .zero ? connections.watch(session) : nil
+        do {
+            for try await message in inbound.messages(maxSize: limits.maxMessageSize) {
+                watched?.touch()
+                switch message {
+                case .text(let text):
+                    await session.receive(text.utf8)
+                case .binary:
+                    logger.warning("ignored a binary frame: OCPP-J uses text frames", metadata: ["ocpp.chargePointId": .string(id)])
                 }
             }
-            group.addTask {
-                for await frame in frames {
-                    switch frame {
-                    case .text(let text):
-                        do { try await outbound.write(.text(text)) } catch { return }
-                    case .close(let code, let reason):
-                        try? await outbound.close(code, reason: reason)
-                        return
-                    }
-                }
-            }
-            do {
-                for try await message in inbound.messages(maxSize: limits.maxMessageSize) {
-                    lastMessage.touch()
-                    switch message {
-                    case .text(let text):
-                        await session.receive(text.utf8)
-                    case .binary:
-                        logger.warning("ignored a binary frame: OCPP-J uses text frames", metadata: ["ocpp.chargePointId": .string(id)])
-                    }
-                }
-            } catch {
-                logger.info("connection ended with an error", metadata: ["ocpp.chargePointId": .string(id), "error": .string("\(error)")])
-            }
-            continuation.finish()
-            group.cancelAll()
+        } catch {
+            logger.info("connection ended with an error", metadata: ["ocpp.chargePointId": .string(id), "error": .string("\(error)")])
         }
+        if let watched { connections.forget(watched) }
         await bridge.disconnected(session)
     }
 
@@ -210,26 +187,26 @@ public struct OCPPEndpoint: Sendable {
     }
 }
 
-enum OutboundFrame: Sendable {
-    case text(String)
-    case close(WebSocketErrorCode, String?)
-}
-
-/// A session's connection: frames go into a stream that the WebSocket writer task drains.
-struct StreamConnection: ChargePointConnection {
-    let continuation: AsyncStream<OutboundFrame>.Continuation
+/// A session's connection. Text frames go straight to the channel, which takes writes from any thread in
+/// order: no task hop per answer (docs/performance.md); a frame written after the channel closed is dropped.
+/// A close goes through Hummingbird's WebSocket handler, which runs the closing handshake.
+struct WebSocketConnection: ChargePointConnection {
+    let channel: any Channel
+    let outbound: WebSocketOutboundWriter
 
     func send(_ text: String) {
-        continuation.yield(.text(text))
+        let buffer = channel.allocator.buffer(string: text)
+        channel.writeAndFlush(WebSocketFrame(fin: true, opcode: .text, data: buffer), promise: nil)
     }
 
     func close(_ reason: SessionCloseReason) {
-        switch reason {
-        case .replaced: continuation.yield(.close(.normalClosure, "replaced by a new connection"))
-        case .shutdown: continuation.yield(.close(.goingAway, "the bridge is shutting down"))
-        case .protocolError(let why): continuation.yield(.close(.protocolError, why))
-        case .policyViolation(let why): continuation.yield(.close(.policyViolation, why))
-        }
-        continuation.finish()
+        let (code, why): (WebSocketErrorCode, String) =
+            switch reason {
+            case .replaced: (.normalClosure, "replaced by a new connection")
+            case .shutdown: (.goingAway, "the bridge is shutting down")
+            case .protocolError(let why): (.protocolError, why)
+            case .policyViolation(let why): (.policyViolation, why)
+            }
+        Task { [outbound] in try? await outbound.close(code, reason: why) }
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import OCPPRPC
+import Synchronization
 
 /// One WebSocket connection of one charge point: decodes frames, serialises the CALLs the charge point sends
 /// through the handler, and runs the bridge's own CALLs one at a time with a timeout.
@@ -18,8 +19,9 @@ public actor ChargePointSession {
     private var isClosed = false
     nonisolated let limits: SessionLimits
     private var budget: MessageBudget
-    /// CALLs from the charge point received and not answered yet.
-    private var pendingIncoming = 0
+    /// CALLs from the charge point received and not answered yet (decremented by the answering task without a
+    /// hop back to the actor).
+    private nonisolated let pendingIncoming = Atomic<Int>(0)
     private var lastRefusalLog: ContinuousClock.Instant?
     private var refusedSinceLog = 0
     private let started = ContinuousClock.now
@@ -69,13 +71,9 @@ public actor ChargePointSession {
                         ])
                 }
                 connection.send(reply.text)
-                self.answered()
+                self.pendingIncoming.subtract(1, ordering: .relaxed)
             }
         }
-    }
-
-    private func answered() {
-        pendingIncoming -= 1
     }
 
     /// Handles one text frame from the charge point.
@@ -105,11 +103,12 @@ public actor ChargePointSession {
         }
         switch message {
         case .call(let id, let action, let payload):
-            guard pendingIncoming < limits.maxPendingCalls else {
-                refuse(message, because: "\(pendingIncoming) CALLs are waiting for their answer; OCPP-J allows one at a time")
+            let pending = pendingIncoming.load(ordering: .relaxed)
+            guard pending < limits.maxPendingCalls else {
+                refuse(message, because: "\(pending) CALLs are waiting for their answer; OCPP-J allows one at a time")
                 return
             }
-            pendingIncoming += 1
+            pendingIncoming.add(1, ordering: .relaxed)
             incoming.yield((id, action, payload))
         case .callResult(let id, let payload):
             outgoing.complete(id: id, with: .success(payload))
