@@ -20,7 +20,7 @@ struct OCPPBench: AsyncParsableCommand {
         @Option(help: "Seconds after all charge points connected before measuring.") var warmup = 2.0
         @Option(help: "closed (the next CALL as soon as the answer arrives) or rate.") var mode = "closed"
         @Option(help: "With --mode rate: CALLs per second per charge point.") var rate = 1.0
-        @Option(help: "The message mix, comma-separated: heartbeat, status, meter.") var messages = "heartbeat"
+        @Option(help: "The message mix, comma-separated: heartbeat, status, meter, authorize.") var messages = "heartbeat"
         @Flag(help: "Full transactions instead of the message mix.") var transactions = false
         @Option(help: "ocpp1.6 or ocpp2.0.1.") var `protocol` = "ocpp1.6"
         @Option(help: "The CSMS's process id, to report its CPU and memory.") var pid: Int32?

@@ -4,7 +4,7 @@ import OCPPRPC
 /// What one simulated charge point sends: OCPP-J CALL frames, schema-valid for its protocol version.
 struct Workload: Sendable {
     enum Message: String, Sendable, CaseIterable {
-        case heartbeat, status, meter
+        case heartbeat, status, meter, authorize
     }
 
     var version: OCPPVersion
@@ -62,6 +62,10 @@ struct Workload: Sendable {
             return ("MeterValues", [
                 "connectorId": 1, "meterValue": [["timestamp": now, "sampledValue": [["value": .string(String(meter))]]]],
             ])
+        case (.authorize, .v16):
+            return ("Authorize", ["idTag": .string("BENCH\(step % 100)")])
+        case (.authorize, .v201):
+            return ("Authorize", ["idToken": ["idToken": .string("BENCH\(step % 100)"), "type": "ISO14443"]])
         case (.meter, .v201):
             return ("MeterValues", ["evseId": 1, "meterValue": [["timestamp": now, "sampledValue": [["value": .double(Double(meter))]]]]])
         }
