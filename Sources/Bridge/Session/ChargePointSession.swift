@@ -25,9 +25,19 @@ public actor ChargePointSession {
     private var lastRefusalLog: ContinuousClock.Instant?
     private var refusedSinceLog = 0
     private let started = ContinuousClock.now
-    private let incoming: AsyncStream<(id: String, action: String, payload: JSONValue)>.Continuation
-    private let incomingCalls: AsyncStream<(id: String, action: String, payload: JSONValue)>
-    private var incomingTask: Task<Void, Never>?
+    /// CALLs from the charge point waiting for the answering task, in arrival order.
+    private var incoming: [IncomingCall] = []
+    private var isStarted = false
+    /// Whether a task is answering `incoming`. It exists only while there are CALLs to answer: a task keeps
+    /// the memory of its deepest call chain until it ends, which a task per connection would hold forever
+    /// (about 10 KiB per connection; docs/performance.md).
+    private var answering = false
+
+    struct IncomingCall: Sendable {
+        var id: String
+        var action: String
+        var payload: JSONValue
+    }
 
     public init(
         chargePointId: String, version: OCPPVersion, connectionNumber: UInt64,
@@ -46,33 +56,51 @@ public actor ChargePointSession {
         logger[metadataKey: "ocpp.chargePointId"] = .string(chargePointId)
         self.logger = logger
         self.outgoing = OutgoingCalls(maxQueued: limits.maxQueuedCalls, logger: logger) { text in connection.send(text) }
-        (incomingCalls, incoming) = AsyncStream.makeStream(bufferingPolicy: .unbounded)
     }
 
     /// Starts answering the charge point's CALLs, one at a time in arrival order.
     public func start() {
-        guard incomingTask == nil else { return }
-        let calls = incomingCalls
-        incomingTask = Task { [handler, connection, logger, version] in
-            for await call in calls {
-                let result = await handler.handle(action: call.action, payload: call.payload, session: self)
-                let reply: RPCMessage
-                switch result {
-                case .success(let payload):
-                    reply = .callResult(id: call.id, payload: payload)
-                case .failure(let error):
-                    reply = .callError(id: call.id, error: error, version: version)
-                    logger.info(
-                        "answered CALLERROR",
-                        metadata: [
-                            "ocpp.action": .string(call.action), "ocpp.messageId": .string(call.id),
-                            "ocpp.error": .string(error.errorCode(for: version).rawValue),
-                            "ocpp.reason": .string(error.errorDescription),
-                        ])
-                }
-                connection.send(reply.text)
-                self.pendingIncoming.subtract(1, ordering: .relaxed)
+        guard !isStarted else { return }
+        isStarted = true
+        answerQueued()
+    }
+
+    /// Starts a task that answers the queued CALLs and ends when none is left, unless one is running.
+    private func answerQueued() {
+        guard isStarted, !answering, !incoming.isEmpty else { return }
+        answering = true
+        Task { await Self.answer(self) }
+    }
+
+    /// The next CALL to answer; nil (and the answering task ends) when none is queued.
+    private func nextCall() -> IncomingCall? {
+        guard !incoming.isEmpty else {
+            answering = false
+            return nil
+        }
+        return incoming.removeFirst()
+    }
+
+    /// Answers queued CALLs until none is left.
+    private static func answer(_ session: ChargePointSession) async {
+        while let call = await session.nextCall() {
+            let result = await session.handler.handle(action: call.action, payload: call.payload, session: session)
+            let reply: RPCMessage
+            switch result {
+            case .success(let payload):
+                reply = .callResult(id: call.id, payload: payload)
+            case .failure(let error):
+                reply = .callError(id: call.id, error: error, version: session.version)
+                session.logger.info(
+                    "answered CALLERROR",
+                    metadata: [
+                        "ocpp.action": .string(call.action), "ocpp.messageId": .string(call.id),
+                        "ocpp.error": .string(error.errorCode(for: session.version).rawValue),
+                        "ocpp.reason": .string(error.errorDescription),
+                    ])
             }
+            session.connection.send(reply.text)
+            session.pendingIncoming.subtract(1, ordering: .relaxed)
         }
     }
 
@@ -109,7 +137,8 @@ public actor ChargePointSession {
                 return
             }
             pendingIncoming.add(1, ordering: .relaxed)
-            incoming.yield((id, action, payload))
+            incoming.append(IncomingCall(id: id, action: action, payload: payload))
+            answerQueued()
         case .callResult(let id, let payload):
             outgoing.complete(id: id, with: .success(payload))
         case .callError(let id, let code, let description, let details):
@@ -143,7 +172,6 @@ public actor ChargePointSession {
     public func closed() {
         guard !isClosed else { return }
         isClosed = true
-        incoming.finish()
         outgoing.close(reason: "the charge point disconnected")
     }
 
