@@ -42,10 +42,12 @@ extension TagStore {
         return try await changes(since: seq, limit: limit)
     }
 
-    /// A stream of every batch of new change-log rows, in seq order, from the bridge and other processes.
+    /// A stream of every batch of new change-log rows, in seq order, from the bridge and other processes; with
+    /// `ownWrites` false, only the rows other processes wrote (this process knows its own writes already, and
+    /// they are not read back for it).
     ///
     /// The stream buffers without limit, so iterate it promptly; it finishes when the store closes.
-    public func subscribe() -> AsyncStream<[TagChange]> {
+    public func subscribe(ownWrites: Bool = true) -> AsyncStream<[TagChange]> {
         let (stream, continuation) = AsyncStream.makeStream(of: [TagChange].self, bufferingPolicy: .unbounded)
         let id = state.withLock { state -> Int? in
             guard !state.closed else { return nil }
@@ -57,11 +59,18 @@ extension TagStore {
             return stream
         }
         continuation.onTermination = { [weak self] _ in
-            self?.state.withLock { _ = $0.subscribers.removeValue(forKey: id) }
+            self?.state.withLock { state in
+                state.subscribers.removeValue(forKey: id)
+                state.externalSubscribers.removeValue(forKey: id)
+            }
         }
         let registered = state.withLock { state -> Bool in
             guard !state.closed else { return false }
-            state.subscribers[id] = continuation
+            if ownWrites {
+                state.subscribers[id] = continuation
+            } else {
+                state.externalSubscribers[id] = continuation
+            }
             return true
         }
         // Outside the lock: finishing runs onTermination, which takes the lock.

@@ -42,8 +42,9 @@ extension TagStore {
         // The rest goes in the next commit; other work on the writer (the external poll) gets a turn first.
         if more { flushSignal.yield() }
         var external: [TagChange] = []
-        var own: [TagChange] = []
         var externalTags: [String: Tag?] = [:]
+        var ownAfter: Int64 = 0
+        var lastSeq: Int64 = 0
         do {
             try db.inTransaction(.immediate) {
                 let delivered = state.withLock { $0.deliveredSeq }
@@ -51,7 +52,10 @@ extension TagStore {
                 for write in batch {
                     try TagRows.upsert(write, in: db)
                 }
-                own = try TagRows.changes(db, after: external.last?.seq ?? delivered)
+                // Our rows are those after `ownAfter` up to the sequence's end: nobody else writes while we hold
+                // the write lock.
+                ownAfter = external.last?.seq ?? delivered
+                lastSeq = max(try TagRows.lastSeq(db), ownAfter)
                 if !external.isEmpty {
                     // Read after our upserts: the rows as they stand once this commits.
                     externalTags = try TagRows.fetch(db, names: Set(external.map(\.name)))
@@ -62,7 +66,17 @@ extension TagStore {
             state.withLock { $0.pending.insert(contentsOf: batch, at: 0) }
             throw error
         }
-        publish(external + own, externalTags: externalTags, flushedWrites: batch.count)
+        // Our own rows are read back only for subscribers of every change (the REST long poll); this process
+        // knows its writes already. Checked after the commit, so a subscriber that came during it gets them.
+        var own: [TagChange] = []
+        if lastSeq > ownAfter, state.withLock({ !$0.subscribers.isEmpty }) {
+            do {
+                own = try TagRows.changes(db, after: ownAfter, limit: Int(lastSeq - ownAfter))
+            } catch {
+                logger.info("reading back committed changes failed", metadata: ["tagstore.error": "\(error)"])
+            }
+        }
+        publish(external: external, own: own, through: lastSeq, externalTags: externalTags, flushedWrites: batch.count)
         trimIfDue(db)
     }
 
@@ -115,36 +129,44 @@ extension TagStore {
                 }
                 return .commit
             }
-            publish(changes, externalTags: tags, flushedWrites: 0)
+            publish(external: changes, own: [], through: changes.last?.seq ?? 0, externalTags: tags, flushedWrites: 0)
         }
         trimIfDue(db)
     }
 
-    /// Updates the mirror from rows other processes wrote, advances the feed, notifies subscribers.
+    /// Updates the mirror from rows other processes wrote, advances the feed to `seq`, notifies subscribers:
+    /// those of every change get `external` then `own`, the others `external` only.
     ///
     /// A tag with a queued write keeps its mirror value: that write is newer and will overwrite
     /// the row when it commits.
-    private func publish(_ changes: [TagChange], externalTags: [String: Tag?], flushedWrites: Int) {
-        let subscribers = state.withLock { state -> [AsyncStream<[TagChange]>.Continuation] in
+    private func publish(external: [TagChange], own: [TagChange], through seq: Int64, externalTags: [String: Tag?], flushedWrites: Int) {
+        let (all, externalOnly) = state.withLock { state -> ([AsyncStream<[TagChange]>.Continuation], [AsyncStream<[TagChange]>.Continuation]) in
             if !externalTags.isEmpty {
                 let queued = Set(state.pending.map(\.name))
                 for (name, tag) in externalTags where !queued.contains(name) {
                     state.tags[name] = tag
                 }
             }
-            if let last = changes.last, last.seq > state.deliveredSeq {
-                state.deliveredSeq = last.seq
+            if seq > state.deliveredSeq {
+                state.rowsSinceTrim += Int(seq - state.deliveredSeq)
+                state.deliveredSeq = seq
             }
-            state.rowsSinceTrim += changes.count
             if flushedWrites > 0 {
                 state.flushCount += 1
                 state.flushedWriteCount += flushedWrites
                 state.largestFlush = max(state.largestFlush, flushedWrites)
             }
-            return changes.isEmpty ? [] : Array(state.subscribers.values)
+            return (
+                external.isEmpty && own.isEmpty ? [] : Array(state.subscribers.values),
+                external.isEmpty ? [] : Array(state.externalSubscribers.values)
+            )
         }
-        for subscriber in subscribers {
+        let changes = external + own
+        for subscriber in all {
             subscriber.yield(changes)
+        }
+        for subscriber in externalOnly {
+            subscriber.yield(external)
         }
     }
 

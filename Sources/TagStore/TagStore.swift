@@ -32,7 +32,10 @@ public final class TagStore: Sendable {
         var deliveredSeq: Int64
         /// `PRAGMA data_version` of the writer connection at the last poll.
         var dataVersion: Int64?
+        /// Subscribers of every change.
         var subscribers: [Int: AsyncStream<[TagChange]>.Continuation] = [:]
+        /// Subscribers of the changes other processes make.
+        var externalSubscribers: [Int: AsyncStream<[TagChange]>.Continuation] = [:]
         var nextSubscriberID = 0
         /// Change-log rows delivered since the last trim (starts high so the first chance trims).
         var rowsSinceTrim = Int.max / 2
@@ -126,7 +129,7 @@ public final class TagStore: Sendable {
         let subscribers = state.withLock { state in
             state.flushTask?.cancel()
             state.pollTask?.cancel()
-            return Array(state.subscribers.values)
+            return Array(state.subscribers.values) + Array(state.externalSubscribers.values)
         }
         for subscriber in subscribers { subscriber.finish() }
     }
@@ -209,8 +212,11 @@ public final class TagStore: Sendable {
             logger.info("final tag flush failed", metadata: ["tagstore.error": "\(error)"])
         }
         let subscribers = state.withLock { state in
-            defer { state.subscribers = [:] }
-            return Array(state.subscribers.values)
+            defer {
+                state.subscribers = [:]
+                state.externalSubscribers = [:]
+            }
+            return Array(state.subscribers.values) + Array(state.externalSubscribers.values)
         }
         for subscriber in subscribers { subscriber.finish() }
         do {

@@ -14,6 +14,9 @@ public final class TagService: Sendable {
         var id: UInt64
         var predicate: @Sendable (TagValue?) -> Bool
         var continuation: CheckedContinuation<Bool, Never>
+        /// Ends the wait at its timeout; cancelled when the tag gets there first, so that no timer outlives its
+        /// wait (a decision handshake waits once per CALL).
+        var timer: Task<Void, Never>
     }
 
     private struct State {
@@ -55,27 +58,33 @@ public final class TagService: Sendable {
             return state.nextWaiter
         }
         return await withCheckedContinuation { continuation in
-            state.withLock { state in
-                state.waiters[name, default: []].append(Waiter(id: id, predicate: predicate, continuation: continuation))
-            }
-            Task { [weak self] in
-                try? await Task.sleep(for: timeout)
+            let timer = Task { [weak self] in
+                do {
+                    try await Task.sleep(for: timeout)
+                } catch {
+                    return  // resolved before the timeout
+                }
                 self?.expire(name: name, id: id)
+            }
+            state.withLock { state in
+                state.waiters[name, default: []].append(
+                    Waiter(id: id, predicate: predicate, continuation: continuation, timer: timer))
             }
             // The value may have changed between the first check and registering.
             changed([name])
         }
     }
 
-    /// Follows the store's change feed so that writes by other processes wake waiters and observers too.
+    /// Follows the store's change feed so that writes by other processes wake waiters and observers too (this
+    /// process's writes woke them when written).
     public func run() async {
-        for await batch in store.subscribe() {
+        for await batch in store.subscribe(ownWrites: false) {
             changed(batch.map { $0.name })
         }
     }
 
     private func changed(_ names: [String]) {
-        var ready: [(CheckedContinuation<Bool, Never>, Bool)] = []
+        var ready: [Waiter] = []
         let observers = state.withLock { state -> [@Sendable ([String]) -> Void] in
             if !state.waiters.isEmpty {
                 for name in names {
@@ -83,14 +92,17 @@ public final class TagService: Sendable {
                     let value = store.value(name)
                     var keep: [Waiter] = []
                     for waiter in list {
-                        if waiter.predicate(value) { ready.append((waiter.continuation, true)) } else { keep.append(waiter) }
+                        if waiter.predicate(value) { ready.append(waiter) } else { keep.append(waiter) }
                     }
                     state.waiters[name] = keep.isEmpty ? nil : keep
                 }
             }
             return state.observers
         }
-        for (continuation, result) in ready { continuation.resume(returning: result) }
+        for waiter in ready {
+            waiter.timer.cancel()
+            waiter.continuation.resume(returning: true)
+        }
         for observer in observers { observer(names) }
     }
 
