@@ -77,6 +77,7 @@ extension TagStore {
             }
         }
         publish(external: external, own: own, through: lastSeq, externalTags: externalTags, flushedWrites: batch.count)
+        releaseWaitersIfRoom()
         trimIfDue(db)
     }
 

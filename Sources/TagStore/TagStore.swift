@@ -34,6 +34,8 @@ public final class TagStore: Sendable {
         var dataVersion: Int64?
         /// Subscribers of every change.
         var subscribers: [Int: AsyncStream<[TagChange]>.Continuation] = [:]
+        /// Writers waiting for the queue to drop below `maxBacklog`.
+        var roomWaiters: [CheckedContinuation<Void, Never>] = []
         /// Subscribers of the changes other processes make.
         var externalSubscribers: [Int: AsyncStream<[TagChange]>.Continuation] = [:]
         var nextSubscriberID = 0
@@ -87,7 +89,11 @@ public final class TagStore: Sendable {
         let flushInterval = configuration.flushInterval
         let flushTask = Task { [weak self] in
             for await _ in signal {
-                try? await Task.sleep(for: flushInterval)
+                // Waiting gathers a batch; a backlog of a full batch or more is committed at once, so that the
+                // flush keeps up with writes as long as SQLite can (docs/performance.md).
+                if self?.hasFullBatch != true {
+                    try? await Task.sleep(for: flushInterval)
+                }
                 guard let self else { return }
                 await self.backgroundFlush()
             }
@@ -154,6 +160,11 @@ public final class TagStore: Sendable {
         return tags.sorted { $0.name < $1.name }
     }
 
+    /// Whether a full batch (``TagStoreConfiguration/maxBatch`` writes) or more is queued.
+    var hasFullBatch: Bool {
+        state.withLock { $0.pending.count >= configuration.maxBatch }
+    }
+
     /// The highest change-log seq delivered so far (0 if the log was always empty).
     public var lastSeq: Int64 {
         state.withLock { $0.deliveredSeq }
@@ -183,6 +194,32 @@ public final class TagStore: Sendable {
         }
     }
 
+    /// Returns at once while fewer than ``TagStoreConfiguration/maxBacklog`` writes are queued; otherwise waits
+    /// until commits bring the queue below it (or the store closes). Writers that can wait (the bridge before
+    /// answering a charge point) call it, so that a flood is slowed to what SQLite commits.
+    public func waitForRoom() async {
+        let limit = configuration.maxBacklog
+        if state.withLock({ $0.pending.count < limit || $0.closed }) { return }
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let full = state.withLock { state -> Bool in
+                guard state.pending.count >= limit, !state.closed else { return false }
+                state.roomWaiters.append(continuation)
+                return true
+            }
+            if !full { continuation.resume() }
+        }
+    }
+
+    /// Resumes the writers waiting for room, if there is room now (or the store closed).
+    func releaseWaitersIfRoom() {
+        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            guard !state.roomWaiters.isEmpty, state.pending.count < configuration.maxBacklog || state.closed else { return [] }
+            defer { state.roomWaiters = [] }
+            return state.roomWaiters
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
     /// Updates the mirror at once and queues the write for the next batched commit.
     public func write(_ write: TagWrite) {
         self.write([write])
@@ -200,6 +237,7 @@ public final class TagStore: Sendable {
             return (state.flushTask, state.pollTask)
         }
         guard let tasks else { return }
+        releaseWaitersIfRoom()
         // The flush task ends after its current round once the signal finishes; cancelling it
         // would abort a commit in progress. The poll task only reads, so it is cancelled.
         flushSignal.finish()

@@ -11,6 +11,10 @@ public struct TagStoreConfiguration: Sendable {
     /// The most writes one commit takes (default 2,000): under a flood the writer is released between
     /// commits, so changes made by other processes are still noticed promptly.
     public var maxBatch: Int
+    /// The most writes queued before ``TagStore/waitForRoom()`` makes writers wait for commits (default
+    /// 20,000): under a sustained flood the bridge slows its answers to what SQLite commits, instead of
+    /// growing the queue (and the lag of the file behind the mirror) without bound.
+    public var maxBacklog: Int
 
     /// Creates a configuration; every argument has a default that serves.
     public init(
@@ -18,9 +22,11 @@ public struct TagStoreConfiguration: Sendable {
         externalPollInterval: Duration = .milliseconds(25),
         changeRetention: Int = 100_000,
         busyTimeout: Duration = .seconds(5),
-        maxBatch: Int = 2_000
+        maxBatch: Int = 2_000,
+        maxBacklog: Int = 20_000
     ) {
         self.maxBatch = max(maxBatch, 1)
+        self.maxBacklog = max(maxBacklog, 1)
         self.flushInterval = flushInterval
         self.externalPollInterval = externalPollInterval
         self.changeRetention = changeRetention

@@ -46,6 +46,9 @@ struct CentralSystemCore: Sendable {
     func handle(
         action: String, payload: JSONValue, session: ChargePointSession, descriptor: ActionDescriptor?, answer: Answer
     ) async -> Result<JSONValue, RPCError> {
+        // Under a flood that SQLite cannot commit as fast as it comes, the answer waits for the queue to drain:
+        // the charge points slow down instead of the queue growing (docs/performance.md).
+        await tags.waitForRoom()
         let cp = session.chargePointId
         let now = Date()
         registry.touch(cp, at: now)

@@ -39,6 +39,9 @@ public final class TagService: Sendable {
         changed(writes.map { $0.name })
     }
 
+    /// Waits while the store's queue of uncommitted writes is full (``TagStore/waitForRoom()``).
+    public func waitForRoom() async { await store.waitForRoom() }
+
     /// The current value of a tag.
     public func value(_ name: String) -> TagValue? { store.value(name) }
 
