@@ -14,6 +14,10 @@ struct HandshakeGuardedChannel<Base: ServerChildChannel>: ServerChildChannel {
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         channel.eventLoop.makeCompletedFuture {
+            // OCPP messages are mostly well under 1 KiB: a connection's receive buffer starts at 512 bytes (NIO's
+            // default 2 KiB, kept per connection, is 15 MiB for 10,000 charge points) and grows for larger ones.
+            try channel.syncOptions?.setOption(
+                ChannelOptions.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 512, maximum: 65_536))
             try channel.pipeline.syncOperations.addHandler(HandshakeTimeoutHandler(timeout: timeout, logger: logger), position: .first)
         }.flatMap {
             base.setup(channel: channel, logger: logger)
