@@ -77,32 +77,27 @@ final class OpenConnections: Sendable {
     /// One connection: its session and the time of its last message.
     final class Entry: Sendable {
         let session: ChargePointSession
-        fileprivate let origin: ContinuousClock.Instant
         /// Nanoseconds from `origin` to the last message.
         private let last = Atomic<Int64>(0)
+        private static let origin = ContinuousClock.now
 
-        fileprivate init(session: ChargePointSession, origin: ContinuousClock.Instant) {
+        fileprivate init(session: ChargePointSession) {
             self.session = session
-            self.origin = origin
             touch()
         }
 
         /// Records a message received now.
         func touch() {
-            last.store(Self.nanoseconds(ContinuousClock.now - origin), ordering: .relaxed)
+            let elapsed = ContinuousClock.now - Self.origin
+            last.store(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000, ordering: .relaxed)
         }
 
         /// How long since the last message.
         var silence: Duration {
-            (ContinuousClock.now - origin) - .nanoseconds(last.load(ordering: .relaxed))
-        }
-
-        private static func nanoseconds(_ duration: Duration) -> Int64 {
-            duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000
+            (ContinuousClock.now - Self.origin) - .nanoseconds(last.load(ordering: .relaxed))
         }
     }
 
-    private let origin = ContinuousClock.now
     private let count = Atomic<Int>(0)
     private let entries = Mutex<[ObjectIdentifier: Entry]>([:])
 
@@ -114,7 +109,7 @@ final class OpenConnections: Sendable {
 
     /// Starts watching a session's silence.
     func watch(_ session: ChargePointSession) -> Entry {
-        let entry = Entry(session: session, origin: origin)
+        let entry = Entry(session: session)
         entries.withLock { $0[ObjectIdentifier(entry)] = entry }
         return entry
     }
@@ -135,9 +130,9 @@ final class OpenConnections: Sendable {
 
     /// Closes connections silent for `timeout` (1008), checking a few times per timeout, for as long as this
     /// object lives.
-    static func sweep(_ connections: OpenConnections, timeout: Duration, logger: Logger) -> Task<Void, Never> {
+    static func sweep(_ connections: OpenConnections, timeout: Duration, logger: Logger) {
         let step = min(timeout / 4, .seconds(5))
-        return Task { [weak connections] in
+        Task { [weak connections] in
             while !Task.isCancelled {
                 try? await Task.sleep(for: step)
                 guard let connections else { return }

@@ -63,7 +63,7 @@ public struct OCPPEndpoint: Sendable {
             idleTimeout: configuration.idleTimeout ?? .seconds(3 * bridge.configuration.heartbeatInterval))
         if limits.idleTimeout > .zero {
             // Ends by itself once the server (which holds `connections`) is gone.
-            _ = OpenConnections.sweep(connections, timeout: limits.idleTimeout, logger: logger)
+            OpenConnections.sweep(connections, timeout: limits.idleTimeout, logger: logger)
         }
         let maxConnections = configuration.maxConnections
         let handshakeTimeout = configuration.handshakeTimeout

@@ -74,7 +74,7 @@ public enum OCPPDateTime {
 
     /// Formats milliseconds since 1970 as `YYYY-MM-DDThh:mm:ss.sssZ`: one allocation, no Foundation (every
     /// answer and tag write carries a time, so this is on the hot path).
-    package static func format(milliseconds total: Int64) -> String {
+    static func format(milliseconds total: Int64) -> String {
         let seconds = total >= 0 ? total / 1000 : -((-total + 999) / 1000)
         let millis = Int(total - seconds * 1000)
         let days = seconds >= 0 ? seconds / 86400 : -((-seconds + 86399) / 86400)

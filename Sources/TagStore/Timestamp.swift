@@ -15,7 +15,7 @@ package enum Timestamp {
 
     /// Formats a date as `YYYY-MM-DDTHH:MM:SS.sssZ`.
     package static func format(_ date: Date) -> String {
-        OCPPDateTime.format(milliseconds: milliseconds(date))
+        OCPPDateTime.format(date)
     }
 
     /// Parses `YYYY-MM-DD[T ]HH:MM:SS[.fff][Z|±HH:MM]` (no zone means UTC); nil if malformed.
@@ -71,13 +71,8 @@ package enum Timestamp {
             }
             guard index == bytes.count else { return nil }
         }
-        let days = daysFromCivil(year: year, month: month, day: day)
+        let days = Int64(OCPPDateTime.daysFromCivil(year: year, month: month, day: day))
         let seconds = days * 86_400 + Int64(hour * 3600 + minute * 60 + second - offset)
         return Date(timeIntervalSince1970: Double(seconds * 1000 + Int64(millis)) / 1000)
-    }
-
-    /// Days since 1970-01-01 for a proleptic Gregorian date.
-    private static func daysFromCivil(year: Int, month: Int, day: Int) -> Int64 {
-        Int64(OCPPDateTime.daysFromCivil(year: year, month: month, day: day))
     }
 }
