@@ -105,7 +105,7 @@ let package = Package(
         .executableTarget(
             name: "ocpp-bench",
             dependencies: [
-                "OCPPRPC", "Upstream",
+                "OCPPRPC", "Upstream", "TagStore",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),

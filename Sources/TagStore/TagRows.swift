@@ -54,6 +54,64 @@ enum TagRows {
         try statement.execute(arguments: arguments)
     }
 
+    /// Commits a batch of queued writes as ``TagBatch`` plans it: the change log gets the rows it would get
+    /// from upserting every write in turn, with one or two upserts per tag.
+    static func write(_ batch: [TagWrite], in db: Database) throws {
+        let select = try db.cachedStatement(sql: "SELECT value, type, quality FROM tags WHERE name = ?")
+        let steps = try TagBatch.plan(batch) { name in
+            try Row.fetchOne(select, arguments: [name]).map { row in
+                TagBatch.State(value: row[0], type: row[1], quality: row[2] ?? TagQuality.good.rawValue)
+            }
+        }
+        var changes: [TagWrite] = []
+        for (write, step) in zip(batch, steps) {
+            switch step {
+            case .skip:
+                continue
+            case .log:
+                changes.append(write)
+            case .logThenUpsert:
+                changes.append(write)
+                try insertChanges(&changes, in: db)
+                try upsert(write, in: db)
+            case .upsert:
+                try insertChanges(&changes, in: db)
+                try upsert(write, in: db)
+            }
+        }
+        try insertChanges(&changes, in: db)
+    }
+
+    /// Appends `changes` to the change log in order, in multi-row inserts of up to 64 rows, and empties it.
+    private static func insertChanges(_ changes: inout [TagWrite], in db: Database) throws {
+        var start = changes.startIndex
+        while start < changes.endIndex {
+            // Chunks of 64, 32, ... 1 rows: at most seven statements in the cache.
+            var size = 64
+            while size > changes.endIndex - start { size /= 2 }
+            let statement = try db.cachedStatement(sql: insertChanges[size.trailingZeroBitCount])
+            // Existentials, not `[DatabaseValue]`: GRDB converts those through a key path per value.
+            var values: [(any DatabaseValueConvertible)?] = []
+            values.reserveCapacity(size * 5)
+            for write in changes[start..<start + size] {
+                values.append(write.name)
+                values.append(write.value.databaseValue)
+                values.append(write.value.typeName)
+                values.append(write.quality.rawValue)
+                values.append(Timestamp.format(write.timestamp))
+            }
+            try statement.execute(arguments: StatementArguments(values))
+            start += size
+        }
+        changes.removeAll(keepingCapacity: true)
+    }
+
+    /// `INSERT INTO tag_changes` of 1, 2, 4, ... 64 rows.
+    private static let insertChanges = (0...6).map { power in
+        "INSERT INTO tag_changes (name, value, type, quality, updated_at) VALUES "
+            + repeatElement("(?, ?, ?, ?, ?)", count: 1 << power).joined(separator: ", ")
+    }
+
     /// Every tag, keyed by name.
     static func fetchAll(_ db: Database) throws -> [String: Tag] {
         var tags: [String: Tag] = [:]

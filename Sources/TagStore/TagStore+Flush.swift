@@ -49,9 +49,7 @@ extension TagStore {
             try db.inTransaction(.immediate) {
                 let delivered = state.withLock { $0.deliveredSeq }
                 external = try TagRows.changes(db, after: delivered)
-                for write in batch {
-                    try TagRows.upsert(write, in: db)
-                }
+                try TagRows.write(batch, in: db)
                 // Our rows are those after `ownAfter` up to the sequence's end: nobody else writes while we hold
                 // the write lock.
                 ownAfter = external.last?.seq ?? delivered

@@ -9,7 +9,7 @@ struct OCPPBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ocpp-bench",
         abstract: "Load generator for OCPP-J: simulated charge points over real WebSockets, and a do-nothing echo peer.",
-        subcommands: [Run.self, Echo.self])
+        subcommands: [Run.self, Echo.self, Tags.self])
 
     struct Run: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Run N simulated charge points against a CSMS and print the figures.")
@@ -62,6 +62,26 @@ struct OCPPBench: AsyncParsableCommand {
                 fflush(nil)  // a pipe is block-buffered: whoever started us waits for this line
             }
             try await app.runService()
+        }
+    }
+
+    struct Tags: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Time the tag database's batched writes alone (a temporary SQLite file, no WebSockets).")
+        @Option(help: "How many tag writes.") var writes = 400_000
+        @Option(help: "How many distinct tags they go to, in turn.") var tags = 200
+        @Option(help: "Writes per call (the tags one OCPP message maps to).") var perCall = 2
+        @Option(help: "Writes per second; 0 for as fast as the queue takes them.") var rate = 0.0
+
+        func validate() throws {
+            guard writes > 0, tags > 0, perCall > 0, rate >= 0 else { throw ValidationError("counts must be positive") }
+        }
+
+        func run() async throws {
+            let report = try await TagStoreBench(writes: writes, tags: tags, perCall: perCall, rate: rate).run()
+            print(String(format: "tag writes/s %.0f   writes %d over %d tags   %.2f s", Double(writes) / report.seconds, writes, tags, report.seconds))
+            print(String(format: "CPU %.1f µs per write (the whole process)", report.cpuSeconds * 1e6 / Double(writes)))
+            print("commits \(report.commits)   largest \(report.largestCommit) writes   change-log rows \(report.changeRows)")
         }
     }
 }
