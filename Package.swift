@@ -34,6 +34,8 @@ let package = Package(
             dependencies: [
                 "OCPPRPC",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                // GRDB's own SQLite module: tag writes are bound and stepped through SQLite's C API.
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

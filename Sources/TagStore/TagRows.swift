@@ -37,21 +37,16 @@ enum TagRows {
         """
 
     /// Writes one tag with the cached upsert statement.
-    ///
-    /// The arguments are a literal of existentials: GRDB's generic `StatementArguments(_:)` is not
-    /// specialised across modules and instantiated generic metadata on every call (docs/performance.md).
     static func upsert(_ write: TagWrite, in db: Database) throws {
-        let statement = try db.cachedStatement(sql: upsert)
-        let arguments: StatementArguments = [
-            write.name,
-            write.value.databaseValue,
-            write.value.typeName,
-            write.quality.rawValue,
-            Timestamp.format(write.timestamp),
-            write.unit,
-            write.access.rawValue,
-        ]
-        try statement.execute(arguments: arguments)
+        let statement = try BoundStatement(db, sql: upsert)
+        try statement.bind(write.name, at: 1)
+        try statement.bind(write.value.databaseValue, at: 2)
+        try statement.bind(write.value.typeName, at: 3)
+        try statement.bind(write.quality.rawValue, at: 4)
+        try statement.bind(Timestamp.format(write.timestamp), at: 5)
+        try statement.bind(write.unit, at: 6)
+        try statement.bind(write.access.rawValue, at: 7)
+        try statement.run()
     }
 
     /// Commits a batch of queued writes as ``TagBatch`` plans it: the change log gets the rows it would get
@@ -89,18 +84,17 @@ enum TagRows {
             // Chunks of 64, 32, ... 1 rows: at most seven statements in the cache.
             var size = 64
             while size > changes.endIndex - start { size /= 2 }
-            let statement = try db.cachedStatement(sql: insertChanges[size.trailingZeroBitCount])
-            // Existentials, not `[DatabaseValue]`: GRDB converts those through a key path per value.
-            var values: [(any DatabaseValueConvertible)?] = []
-            values.reserveCapacity(size * 5)
+            let statement = try BoundStatement(db, sql: insertChanges[size.trailingZeroBitCount])
+            var index: Int32 = 0
             for write in changes[start..<start + size] {
-                values.append(write.name)
-                values.append(write.value.databaseValue)
-                values.append(write.value.typeName)
-                values.append(write.quality.rawValue)
-                values.append(Timestamp.format(write.timestamp))
+                try statement.bind(write.name, at: index + 1)
+                try statement.bind(write.value.databaseValue, at: index + 2)
+                try statement.bind(write.value.typeName, at: index + 3)
+                try statement.bind(write.quality.rawValue, at: index + 4)
+                try statement.bind(Timestamp.format(write.timestamp), at: index + 5)
+                index += 5
             }
-            try statement.execute(arguments: StatementArguments(values))
+            try statement.run()
             start += size
         }
         changes.removeAll(keepingCapacity: true)

@@ -106,6 +106,31 @@ import Testing
         }
     }
 
+    /// A statement SQLite refuses (here: a trigger another process installed) fails the commit with SQLite's
+    /// message; the writes stay queued and are committed once the refusal is gone, change-log rows included.
+    @Test func aRefusedBatchStaysQueuedAndCommitsLater() async throws {
+        try await withStore(TagStoreConfiguration(flushInterval: .seconds(2))) { store, database in
+            for (table, event) in [("tags", "UPDATE"), ("tag_changes", "INSERT")] {
+                store.write(TagWrite(name: "CP1.A", value: 0))
+                try await store.flush()
+                try database.sqlite("CREATE TRIGGER refuse BEFORE \(event) ON \(table) BEGIN SELECT RAISE(ABORT, 'refused by test'); END")
+                // Written twice: an upsert, and a change-log row inserted by the batch itself.
+                store.write([TagWrite(name: "CP1.A", value: 1), TagWrite(name: "CP1.A", value: 2)])
+                await #expect(throws: TagStoreError.self) { try await store.flush() }
+                do {
+                    try await store.flush()
+                } catch {
+                    #expect("\(error)".contains("refused by test"), "\(table): \(error)")
+                }
+                #expect(store.value("CP1.A") == .int(2))
+                try database.sqlite("DROP TRIGGER refuse")
+                try await store.flush()
+                #expect(try database.sqlite("SELECT value FROM tags WHERE name = 'CP1.A'") == "2")
+                #expect(try database.sqlite("SELECT group_concat(value) FROM (SELECT value FROM tag_changes ORDER BY seq DESC LIMIT 2)") == "2,1")
+            }
+        }
+    }
+
     private func contents(of database: DatabaseQueue) throws -> [String] {
         try database.read { db in
             let tags = try String.fetchAll(
