@@ -3,7 +3,7 @@ import GRDBSQLite
 
 /// One of ``TagRows``' cached write statements, run with its values bound straight through SQLite (with
 /// GRDB's public `StatementBinding`) instead of through `StatementArguments`, which validates the arguments
-/// and copies every value into an array first: on the tag writer thread that was a fifth of the time
+/// and copies every value into an array first: 17% of the tag writer thread's samples
 /// (docs/performance.md). Only `TagRows` runs these SQL texts, and only this way, so the GRDB argument
 /// state of the cached statement is never used.
 struct BoundStatement {
