@@ -1,9 +1,9 @@
 import Foundation
 import GRDB
 
-/// Commits one batch of queued writes with as few statements as the change log allows
-/// (docs/performance.md): a tag written several times in the batch gets one or two upserts, and its
-/// earlier changes go to `tag_changes` as multi-row inserts.
+/// Plans the commit of one batch of queued writes with as few statements as the change log allows
+/// (docs/performance.md; `TagRows.write` carries it out): a tag written several times in the batch gets one or
+/// two upserts, and its earlier changes go to `tag_changes` as multi-row inserts.
 ///
 /// The change log must read as if every write had been upserted on its own, in order: one row per write
 /// that changes the tag's value, type or quality, in write order. The triggers log an upsert that changes
@@ -88,8 +88,11 @@ struct TagBatch {
             var writes = 0
             var lastWrite = 0
             var lastChange = -1
-            /// The row before the batch, then the state after each write (changes are made against it).
+            /// Whether `before` has been read (only for tags written more than once).
+            var fetched = false
+            /// The row before the batch (nil: no row).
             var before: State?
+            /// The state after the writes so far: the next write is a change if it differs from it.
             var current: State?
         }
         var entryIndex: [String: Int] = [:]
@@ -113,11 +116,10 @@ struct TagBatch {
 
         // For tags written more than once: which writes are changes, and the last of them.
         var isChange = [Bool](repeating: false, count: batch.count)
-        var fetched = [Bool](repeating: false, count: entries.count)
         for (index, write) in batch.enumerated() where entries[entryOf[index]].writes > 1 {
             let entry = entryOf[index]
-            if !fetched[entry] {
-                fetched[entry] = true
+            if !entries[entry].fetched {
+                entries[entry].fetched = true
                 let row = try stored(write.name)
                 entries[entry].before = row
                 entries[entry].current = row

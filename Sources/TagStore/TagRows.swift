@@ -25,6 +25,9 @@ enum TagRows {
             OR tags.access IS NOT excluded.access
         """
 
+    /// A tag's value, type and quality as stored: what ``TagBatch`` compares writes with.
+    static let selectState = "SELECT value, type, quality FROM tags WHERE name = ?"
+
     static let selectChanges = """
         SELECT seq, name, value, type, quality, updated_at FROM tag_changes
         WHERE seq > ? ORDER BY seq LIMIT ?
@@ -52,7 +55,7 @@ enum TagRows {
     /// Commits a batch of queued writes as ``TagBatch`` plans it: the change log gets the rows it would get
     /// from upserting every write in turn, with one or two upserts per tag.
     static func write(_ batch: [TagWrite], in db: Database) throws {
-        let select = try db.cachedStatement(sql: "SELECT value, type, quality FROM tags WHERE name = ?")
+        let select = try db.cachedStatement(sql: selectState)
         let steps = try TagBatch.plan(batch) { name in
             try Row.fetchOne(select, arguments: [name]).map { row in
                 TagBatch.State(value: row[0], type: row[1], quality: row[2] ?? TagQuality.good.rawValue)
