@@ -268,5 +268,130 @@ CREATE TABLE charge_point_registrations (
     CHECK ((password_salt IS NULL) = (password_hash IS NULL))
 ) WITHOUT ROWID;
 
+-- migration: v5
+
+-- The same `tags` table with its `type` rule spelled as comparisons. SQLite compiles an IN list of more
+-- than two values into a temporary index that every INSERT and UPDATE of a row builds anew; with the
+-- upsert's conflict path and its triggers that was about half the cost of writing a tag (docs/performance.md).
+-- The rule is the same: one of the five names, or NULL. SQLite cannot change a CHECK constraint in place,
+-- so the table is rebuilt, rows kept, and its triggers (dropped with the old table) are created again as
+-- in v1, unchanged.
+CREATE TABLE tags_v5 (
+    -- Dot-separated tag path, e.g. 'CP1.Connector1.Status'.
+    name TEXT PRIMARY KEY NOT NULL,
+    -- The value, stored with its own SQLite type (no column affinity): INTEGER for 'int' and
+    -- 'bool' (0 or 1), REAL for 'double', TEXT for 'string', NULL for 'null'.
+    value,
+    -- The value's type: 'bool', 'int', 'double', 'string' or 'null'. Writers may leave it NULL:
+    -- the triggers then infer it from typeof(value). A write that fits the declared type keeps
+    -- it: an integer (or 'true'/'false') into a 'bool' tag stays a bool (normalized to 0/1), an
+    -- integer or a numeric text into a 'double' tag becomes REAL, an integer text into an 'int'
+    -- tag becomes INTEGER. A blob is stored as its text.
+    type TEXT CHECK (type = 'bool' OR type = 'int' OR type = 'double' OR type = 'string' OR type = 'null'),
+    -- 'good', 'bad' or 'uncertain' (open set: other values are kept as written).
+    quality TEXT NOT NULL DEFAULT 'good',
+    -- Time of the last write, ISO-8601 UTC with milliseconds and Z ('2025-01-31T12:00:00.000Z').
+    -- Filled by the triggers when a writer leaves it NULL or unchanged while changing the value.
+    updated_at TEXT,
+    -- Unit of a measured value ('Wh', 'W', 'A', ...), NULL where none applies.
+    unit TEXT,
+    -- 'ro': derived by the bridge from OCPP messages, read-only for REST clients;
+    -- 'rw': writable (handshake answers, command requests, user tags).
+    access TEXT NOT NULL DEFAULT 'rw' CHECK (access IN ('ro', 'rw'))
+) WITHOUT ROWID;
+
+INSERT INTO tags_v5 (name, value, type, quality, updated_at, unit, access)
+    SELECT name, value, type, quality, updated_at, unit, access FROM tags;
+DROP TABLE tags;
+ALTER TABLE tags_v5 RENAME TO tags;
+
+-- After an INSERT: complete the row (type, value, updated_at) if the writer left it incomplete
+-- or inconsistent, then log it. The completing UPDATE does not log again: `tags_after_update`
+-- ignores updates of rows that were incomplete before.
+CREATE TRIGGER tags_after_insert AFTER INSERT ON tags
+BEGIN
+    UPDATE tags SET
+        value = CASE
+            WHEN NEW.type = 'bool' AND typeof(NEW.value) = 'integer' THEN NEW.value <> 0
+            WHEN NEW.type = 'bool' AND typeof(NEW.value) = 'text' AND lower(NEW.value) IN ('true', 'false') THEN lower(NEW.value) = 'true'
+            WHEN NEW.type = 'int' AND typeof(NEW.value) = 'text' AND CAST(CAST(NEW.value AS INTEGER) AS TEXT) = NEW.value THEN CAST(NEW.value AS INTEGER)
+            WHEN NEW.type = 'double' AND typeof(NEW.value) = 'integer' THEN CAST(NEW.value AS REAL)
+            WHEN NEW.type = 'double' AND typeof(NEW.value) = 'text' AND NEW.value GLOB '*[0-9]*' AND NEW.value NOT GLOB '*[^0-9.eE+-]*' THEN CAST(NEW.value AS REAL)
+            WHEN typeof(NEW.value) = 'blob' THEN CAST(NEW.value AS TEXT)
+            ELSE NEW.value
+        END,
+        type = CASE
+            WHEN NEW.type = 'bool' AND (typeof(NEW.value) = 'integer' OR (typeof(NEW.value) = 'text' AND lower(NEW.value) IN ('true', 'false'))) THEN 'bool'
+            WHEN NEW.type = 'int' AND typeof(NEW.value) = 'text' AND CAST(CAST(NEW.value AS INTEGER) AS TEXT) = NEW.value THEN 'int'
+            WHEN NEW.type = 'double' AND (typeof(NEW.value) = 'integer' OR (typeof(NEW.value) = 'text' AND NEW.value GLOB '*[0-9]*' AND NEW.value NOT GLOB '*[^0-9.eE+-]*')) THEN 'double'
+            ELSE CASE typeof(NEW.value) WHEN 'integer' THEN 'int' WHEN 'real' THEN 'double' WHEN 'null' THEN 'null' ELSE 'string' END
+        END,
+        updated_at = coalesce(NEW.updated_at, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+    WHERE name = NEW.name AND (
+        NEW.updated_at IS NULL OR NOT CASE NEW.type
+            WHEN 'bool' THEN typeof(NEW.value) = 'integer' AND NEW.value IN (0, 1)
+            WHEN 'int' THEN typeof(NEW.value) = 'integer'
+            WHEN 'double' THEN typeof(NEW.value) = 'real'
+            WHEN 'string' THEN typeof(NEW.value) = 'text'
+            WHEN 'null' THEN NEW.value IS NULL
+            ELSE 0
+        END
+    );
+    INSERT INTO tag_changes (name, value, type, quality, updated_at)
+        SELECT name, value, type, quality, updated_at FROM tags WHERE name = NEW.name;
+END;
+
+-- After an UPDATE of a complete row: complete the new row as above (and move updated_at if the
+-- writer changed the value, type or quality but left updated_at as it was), then log it if its
+-- value, type or quality differ from the old row.
+CREATE TRIGGER tags_after_update AFTER UPDATE ON tags
+WHEN OLD.updated_at IS NOT NULL AND CASE OLD.type
+    WHEN 'bool' THEN typeof(OLD.value) = 'integer' AND OLD.value IN (0, 1)
+    WHEN 'int' THEN typeof(OLD.value) = 'integer'
+    WHEN 'double' THEN typeof(OLD.value) = 'real'
+    WHEN 'string' THEN typeof(OLD.value) = 'text'
+    WHEN 'null' THEN OLD.value IS NULL
+    ELSE 0
+END
+BEGIN
+    UPDATE tags SET
+        value = CASE
+            WHEN NEW.type = 'bool' AND typeof(NEW.value) = 'integer' THEN NEW.value <> 0
+            WHEN NEW.type = 'bool' AND typeof(NEW.value) = 'text' AND lower(NEW.value) IN ('true', 'false') THEN lower(NEW.value) = 'true'
+            WHEN NEW.type = 'int' AND typeof(NEW.value) = 'text' AND CAST(CAST(NEW.value AS INTEGER) AS TEXT) = NEW.value THEN CAST(NEW.value AS INTEGER)
+            WHEN NEW.type = 'double' AND typeof(NEW.value) = 'integer' THEN CAST(NEW.value AS REAL)
+            WHEN NEW.type = 'double' AND typeof(NEW.value) = 'text' AND NEW.value GLOB '*[0-9]*' AND NEW.value NOT GLOB '*[^0-9.eE+-]*' THEN CAST(NEW.value AS REAL)
+            WHEN typeof(NEW.value) = 'blob' THEN CAST(NEW.value AS TEXT)
+            ELSE NEW.value
+        END,
+        type = CASE
+            WHEN NEW.type = 'bool' AND (typeof(NEW.value) = 'integer' OR (typeof(NEW.value) = 'text' AND lower(NEW.value) IN ('true', 'false'))) THEN 'bool'
+            WHEN NEW.type = 'int' AND typeof(NEW.value) = 'text' AND CAST(CAST(NEW.value AS INTEGER) AS TEXT) = NEW.value THEN 'int'
+            WHEN NEW.type = 'double' AND (typeof(NEW.value) = 'integer' OR (typeof(NEW.value) = 'text' AND NEW.value GLOB '*[0-9]*' AND NEW.value NOT GLOB '*[^0-9.eE+-]*')) THEN 'double'
+            ELSE CASE typeof(NEW.value) WHEN 'integer' THEN 'int' WHEN 'real' THEN 'double' WHEN 'null' THEN 'null' ELSE 'string' END
+        END,
+        updated_at = CASE
+            WHEN NEW.updated_at IS NULL OR NEW.updated_at IS OLD.updated_at THEN strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+            ELSE NEW.updated_at
+        END
+    WHERE name = NEW.name AND (
+        NEW.updated_at IS NULL
+        OR (NEW.updated_at IS OLD.updated_at
+            AND (NEW.value IS NOT OLD.value OR NEW.type IS NOT OLD.type OR NEW.quality IS NOT OLD.quality))
+        OR NOT CASE NEW.type
+            WHEN 'bool' THEN typeof(NEW.value) = 'integer' AND NEW.value IN (0, 1)
+            WHEN 'int' THEN typeof(NEW.value) = 'integer'
+            WHEN 'double' THEN typeof(NEW.value) = 'real'
+            WHEN 'string' THEN typeof(NEW.value) = 'text'
+            WHEN 'null' THEN NEW.value IS NULL
+            ELSE 0
+        END
+    );
+    INSERT INTO tag_changes (name, value, type, quality, updated_at)
+        SELECT name, value, type, quality, updated_at FROM tags
+        WHERE name = NEW.name
+          AND (value IS NOT OLD.value OR type IS NOT OLD.type OR quality IS NOT OLD.quality);
+END;
+
 """#
 }

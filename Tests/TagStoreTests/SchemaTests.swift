@@ -36,7 +36,7 @@ import Testing
         let again = try database.open()
         await again.close()
 
-        #expect(try database.sqlite("SELECT group_concat(identifier) FROM grdb_migrations") == "v1,v2,v3,v4")
+        #expect(try database.sqlite("SELECT group_concat(identifier) FROM grdb_migrations") == "v1,v2,v3,v4,v5")
         #expect(try database.sqlite("PRAGMA journal_mode") == "wal")
         let tables = try database.sqlite(
             "SELECT name FROM sqlite_master WHERE type IN ('table', 'trigger') AND name NOT LIKE 'sqlite_%' ORDER BY name")

@@ -270,13 +270,13 @@ import Testing
         let entry = try await store.enqueueUpstream(Self.message(localId: 1))
         try await store.recordRemoteTransaction(upstream: "primary", chargePoint: "CP1", localId: 1, remoteId: 10)
         await store.close()
-        #expect(try database.sqlite("SELECT group_concat(identifier) FROM grdb_migrations") == "v1,v2,v3,v4")
+        #expect(try database.sqlite("SELECT group_concat(identifier) FROM grdb_migrations") == "v1,v2,v3,v4,v5")
 
         let reopened = try database.open()
         #expect(try await reopened.pendingUpstream(upstream: "primary", chargePoint: "CP1", limit: 1) == [entry])
         #expect(try await reopened.remoteTransactionId(upstream: "primary", localId: 1) == 10)
         await reopened.close()
-        #expect(try database.sqlite("SELECT group_concat(identifier) FROM grdb_migrations") == "v1,v2,v3,v4")
+        #expect(try database.sqlite("SELECT group_concat(identifier) FROM grdb_migrations") == "v1,v2,v3,v4,v5")
         #expect(
             try database.sqlite("SELECT group_concat(name) FROM (SELECT name FROM sqlite_master WHERE name LIKE 'upstream%' ORDER BY name)")
                 == "upstream_queue,upstream_queue_by_upstream,upstream_transactions,upstream_transactions_by_remote_id")
