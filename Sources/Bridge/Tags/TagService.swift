@@ -11,18 +11,22 @@ public final class TagService: Sendable {
     private let logger: Logger
 
     private struct Waiter {
-        var id: UInt64
         var predicate: @Sendable (TagValue?) -> Bool
         var continuation: CheckedContinuation<Bool, Never>
-        /// Ends the wait at its timeout; cancelled when the tag gets there first, so that no timer outlives its
-        /// wait (a decision handshake waits once per CALL).
-        var timer: Task<Void, Never>
+        var deadline: ContinuousClock.Instant
     }
 
     private struct State {
         var waiters: [String: [Waiter]] = [:]
-        var nextWaiter: UInt64 = 0
         var observers: [@Sendable ([String]) -> Void] = []
+        /// Ends the waits whose timeout passed; runs while there are waiters, sleeping until the earliest
+        /// deadline. One task for all waits: a timer task per wait cost a task, a cancellation that woke an event
+        /// loop and a timer firing later for nothing, per decision (docs/performance.md).
+        var sweeper: Task<Void, Never>?
+        /// When the sweeper wakes next; nil when none runs.
+        var sweeperWakes: ContinuousClock.Instant?
+        /// Tells the current sweeper from one replaced by an earlier deadline.
+        var sweeperNumber: UInt64 = 0
     }
 
     private let state = Mutex(State())
@@ -56,25 +60,57 @@ public final class TagService: Sendable {
     /// Waits until `predicate` holds for the tag's value, or `timeout` passes; returns whether it held.
     public func wait(for name: String, timeout: Duration, until predicate: @escaping @Sendable (TagValue?) -> Bool) async -> Bool {
         if predicate(store.value(name)) { return true }
-        let id = state.withLock { state -> UInt64 in
-            state.nextWaiter += 1
-            return state.nextWaiter
-        }
+        let deadline = ContinuousClock.now + timeout
         return await withCheckedContinuation { continuation in
-            let timer = Task { [weak self] in
-                do {
-                    try await Task.sleep(for: timeout)
-                } catch {
-                    return  // resolved before the timeout
-                }
-                self?.expire(name: name, id: id)
-            }
             state.withLock { state in
-                state.waiters[name, default: []].append(
-                    Waiter(id: id, predicate: predicate, continuation: continuation, timer: timer))
+                state.waiters[name, default: []].append(Waiter(predicate: predicate, continuation: continuation, deadline: deadline))
+                if let wakes = state.sweeperWakes, wakes <= deadline { return }
+                state.sweeper?.cancel()
+                state.sweeperNumber += 1
+                state.sweeperWakes = deadline
+                let number = state.sweeperNumber
+                state.sweeper = Task { [weak self] in await self?.sweep(number: number, until: deadline) }
             }
             // The value may have changed between the first check and registering.
             changed([name])
+        }
+    }
+
+    /// Sleeps until `wake`, ends the waits whose deadline passed, and goes on until the earliest deadline left;
+    /// ends when no wait is left, or when a wait with an earlier deadline started another sweeper.
+    private func sweep(number: UInt64, until wake: ContinuousClock.Instant) async {
+        var wake = wake
+        while true {
+            do {
+                try await Task.sleep(until: wake, clock: .continuous)
+            } catch {
+                return  // replaced by a sweeper that wakes earlier
+            }
+            let round = state.withLock { state -> (expired: [CheckedContinuation<Bool, Never>], next: ContinuousClock.Instant?)? in
+                guard state.sweeperNumber == number else { return nil }
+                let now = ContinuousClock.now
+                var expired: [CheckedContinuation<Bool, Never>] = []
+                var earliest: ContinuousClock.Instant?
+                for (name, list) in state.waiters {
+                    var keep: [Waiter] = []
+                    for waiter in list {
+                        if waiter.deadline <= now {
+                            expired.append(waiter.continuation)
+                        } else {
+                            keep.append(waiter)
+                            earliest = min(earliest ?? waiter.deadline, waiter.deadline)
+                        }
+                    }
+                    if keep.count != list.count { state.waiters[name] = keep.isEmpty ? nil : keep }
+                }
+                state.sweeperWakes = earliest
+                if earliest == nil { state.sweeper = nil }
+                return (expired, earliest)
+            }
+            guard let round else { return }
+            for continuation in round.expired { continuation.resume(returning: false) }
+            guard let next = round.next else { return }
+            wake = next
         }
     }
 
@@ -103,19 +139,8 @@ public final class TagService: Sendable {
             return state.observers
         }
         for waiter in ready {
-            waiter.timer.cancel()
             waiter.continuation.resume(returning: true)
         }
         for observer in observers { observer(names) }
-    }
-
-    private func expire(name: String, id: UInt64) {
-        let continuation = state.withLock { state -> CheckedContinuation<Bool, Never>? in
-            guard var list = state.waiters[name], let index = list.firstIndex(where: { $0.id == id }) else { return nil }
-            let waiter = list.remove(at: index)
-            state.waiters[name] = list.isEmpty ? nil : list
-            return waiter.continuation
-        }
-        continuation?.resume(returning: false)
     }
 }
