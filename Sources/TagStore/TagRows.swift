@@ -42,14 +42,20 @@ enum TagRows {
     /// Writes one tag with the cached upsert statement.
     static func upsert(_ write: TagWrite, in db: Database) throws {
         let statement = try BoundStatement(db, sql: upsert)
-        try statement.bind(write.name, at: 1)
-        try statement.bind(write.value.databaseValue, at: 2)
-        try statement.bind(write.value.typeName, at: 3)
-        try statement.bind(write.quality.rawValue, at: 4)
-        try statement.bind(Timestamp.format(write.timestamp), at: 5)
+        try bindLogged(write, to: statement, from: 1)
         try statement.bind(write.unit, at: 6)
         try statement.bind(write.access.rawValue, at: 7)
         try statement.run()
+    }
+
+    /// Binds the five columns `tags` and `tag_changes` share (name, value, type, quality, updated_at) to the
+    /// parameters `first` to `first + 4`.
+    private static func bindLogged(_ write: TagWrite, to statement: BoundStatement, from first: Int32) throws {
+        try statement.bind(write.name, at: first)
+        try statement.bind(write.value.databaseValue, at: first + 1)
+        try statement.bind(write.value.typeName, at: first + 2)
+        try statement.bind(write.quality.rawValue, at: first + 3)
+        try statement.bind(Timestamp.format(write.timestamp), at: first + 4)
     }
 
     /// Commits a batch of queued writes as ``TagBatch`` plans it: the change log gets the rows it would get
@@ -88,14 +94,10 @@ enum TagRows {
             var size = 64
             while size > changes.endIndex - start { size /= 2 }
             let statement = try BoundStatement(db, sql: insertChanges[size.trailingZeroBitCount])
-            var index: Int32 = 0
+            var first: Int32 = 1
             for write in changes[start..<start + size] {
-                try statement.bind(write.name, at: index + 1)
-                try statement.bind(write.value.databaseValue, at: index + 2)
-                try statement.bind(write.value.typeName, at: index + 3)
-                try statement.bind(write.quality.rawValue, at: index + 4)
-                try statement.bind(Timestamp.format(write.timestamp), at: index + 5)
-                index += 5
+                try bindLogged(write, to: statement, from: first)
+                first += 5
             }
             try statement.run()
             start += size
