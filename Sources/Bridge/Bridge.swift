@@ -65,9 +65,9 @@ public final class Bridge: Sendable {
             limits: configuration.sessionLimits, logger: logger)
         if let old = registry.register(session) {
             logger.info("a new connection replaces the old one", metadata: ["ocpp.chargePointId": .string(chargePointId)])
-            await old.close(.replaced)
+            old.close(.replaced)
         }
-        await session.start()
+        session.start()
         await linkUpstreams(for: session)
         let now = Date()
         tags.write(CommandTags.initialTags(chargePoint: chargePointId).filter { tags.tag($0.name) == nil })
@@ -87,7 +87,7 @@ public final class Bridge: Sendable {
 
     /// Ends a session whose connection closed.
     public func disconnected(_ session: ChargePointSession) async {
-        await session.closed()
+        session.closed()
         if registry.unregister(session) {
             for link in proxy.replace(session.chargePointId, with: []) { await link.stop() }
             tags.write([TagWrite(name: "\(session.chargePointId).Online", value: .bool(false))])
@@ -200,7 +200,7 @@ public final class Bridge: Sendable {
     /// Closes every session (graceful shutdown).
     public func shutdown() async {
         for session in registry.sessions {
-            await session.close(.shutdown)
+            session.close(.shutdown)
             await disconnected(session)
         }
         try? await tags.store.flush()

@@ -140,7 +140,7 @@ final class OpenConnections: Sendable {
                     logger.warning("no OCPP message within the idle timeout; disconnecting", metadata: [
                         "ocpp.chargePointId": .string(entry.session.chargePointId), "ocpp.limit": .stringConvertible(timeout),
                     ])
-                    await entry.session.close(.policyViolation("idle for \(timeout)"))
+                    entry.session.close(.policyViolation("idle for \(timeout)"))
                 }
             }
         }

@@ -159,7 +159,7 @@ public struct OCPPEndpoint: Sendable {
                 watched?.touch()
                 switch message {
                 case .text(let text):
-                    await session.receive(text.utf8)
+                    session.receive(text.utf8)
                 case .binary:
                     logger.warning("ignored a binary frame: OCPP-J uses text frames", metadata: ["ocpp.chargePointId": .string(id)])
                 }

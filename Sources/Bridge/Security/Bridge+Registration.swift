@@ -25,7 +25,7 @@ extension Bridge {
                 }
             }
         case .rejected:
-            await session.close(.protocolError("rejected by an operator"))
+            session.close(.protocolError("rejected by an operator"))
             await disconnected(session)
         default:
             break

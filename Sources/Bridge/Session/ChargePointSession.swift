@@ -5,38 +5,61 @@ import Synchronization
 
 /// One WebSocket connection of one charge point: decodes frames, serialises the CALLs the charge point sends
 /// through the handler, and runs the bridge's own CALLs one at a time with a timeout.
-public actor ChargePointSession {
-    public nonisolated let chargePointId: String
-    public nonisolated let version: OCPPVersion
-    public nonisolated let connectedSince: Date
+///
+/// Its few pieces of state sit behind one lock, so the connection's event loop hands it a frame with a plain
+/// call, in order, without a task or an actor hop per message (docs/performance.md).
+public final class ChargePointSession: Sendable {
+    public let chargePointId: String
+    public let version: OCPPVersion
+    public let connectedSince: Date
     /// Distinguishes this connection from an earlier or later one of the same charge point.
-    public nonisolated let connectionNumber: UInt64
-    nonisolated let connection: any ChargePointConnection
-    nonisolated let logger: Logger
-    nonisolated let handler: any IncomingCallHandler
-    nonisolated let outgoing: OutgoingCalls
-
-    private var isClosed = false
-    nonisolated let limits: SessionLimits
-    private var budget: MessageBudget
-    /// CALLs from the charge point received and not answered yet (decremented by the answering task without a
-    /// hop back to the actor).
-    private nonisolated let pendingIncoming = Atomic<Int>(0)
-    private var lastRefusalLog: ContinuousClock.Instant?
-    private var refusedSinceLog = 0
+    public let connectionNumber: UInt64
+    let connection: any ChargePointConnection
+    let logger: Logger
+    let handler: any IncomingCallHandler
+    let outgoing: OutgoingCalls
+    let limits: SessionLimits
     private let started = ContinuousClock.now
-    /// CALLs from the charge point waiting for the answering task, in arrival order.
-    private var incoming: [IncomingCall] = []
-    private var isStarted = false
-    /// Whether a task is answering `incoming`. It exists only while there are CALLs to answer: a task keeps
-    /// the memory of its deepest call chain until it ends, which a task per connection would hold forever
-    /// (about 10 KiB per connection; docs/performance.md).
-    private var answering = false
+    private let state: Mutex<State>
 
     struct IncomingCall: Sendable {
         var id: String
         var action: String
         var payload: JSONValue
+    }
+
+    private struct State: Sendable {
+        var isClosed = false
+        var isStarted = false
+        var budget: MessageBudget
+        var lastRefusalLog: ContinuousClock.Instant?
+        var refusedSinceLog = 0
+        /// CALLs from the charge point waiting for the answering task, in arrival order.
+        var incoming: [IncomingCall] = []
+        /// CALLs received and not answered yet: queued, or being answered.
+        var pendingIncoming = 0
+        /// Whether a task is answering `incoming`. It exists only while there are CALLs to answer: a task keeps
+        /// the memory of its deepest call chain until it ends, which a task per connection would hold forever
+        /// (about 10 KiB per connection; docs/performance.md).
+        var answering = false
+
+        /// Marks the answering task as running if it should start now.
+        mutating func claimAnswering() -> Bool {
+            guard isStarted, !answering, !incoming.isEmpty else { return false }
+            answering = true
+            return true
+        }
+
+        /// Counts one refused message; returns the number refused since the last log line when a new line is due
+        /// (at most one a second).
+        mutating func countRefusal() -> Int? {
+            refusedSinceLog += 1
+            let now = ContinuousClock.now
+            if let last = lastRefusalLog, now - last < .seconds(1) { return nil }
+            lastRefusalLog = now
+            defer { refusedSinceLog = 0 }
+            return refusedSinceLog
+        }
     }
 
     public init(
@@ -45,7 +68,7 @@ public actor ChargePointSession {
         logger: Logger
     ) {
         self.limits = limits
-        self.budget = MessageBudget(limits: limits)
+        self.state = Mutex(State(budget: MessageBudget(limits: limits)))
         self.chargePointId = chargePointId
         self.version = version
         self.connectionNumber = connectionNumber
@@ -60,30 +83,32 @@ public actor ChargePointSession {
 
     /// Starts answering the charge point's CALLs, one at a time in arrival order.
     public func start() {
-        guard !isStarted else { return }
-        isStarted = true
-        answerQueued()
+        let answer = state.withLock { state in
+            state.isStarted = true
+            return state.claimAnswering()
+        }
+        if answer { answerQueued() }
     }
 
-    /// Starts a task that answers the queued CALLs and ends when none is left, unless one is running.
+    /// Starts the task that answers the queued CALLs and ends when none is left (the caller claimed it).
     private func answerQueued() {
-        guard isStarted, !answering, !incoming.isEmpty else { return }
-        answering = true
         Task { await Self.answer(self) }
     }
 
     /// The next CALL to answer; nil (and the answering task ends) when none is queued.
     private func nextCall() -> IncomingCall? {
-        guard !incoming.isEmpty else {
-            answering = false
-            return nil
+        state.withLock { state in
+            guard !state.incoming.isEmpty else {
+                state.answering = false
+                return nil
+            }
+            return state.incoming.removeFirst()
         }
-        return incoming.removeFirst()
     }
 
     /// Answers queued CALLs until none is left.
     private static func answer(_ session: ChargePointSession) async {
-        while let call = await session.nextCall() {
+        while let call = session.nextCall() {
             let result = await session.handler.handle(action: call.action, payload: call.payload, session: session)
             let reply: RPCMessage
             switch result {
@@ -100,11 +125,19 @@ public actor ChargePointSession {
                     ])
             }
             session.connection.send(reply.text)
-            session.pendingIncoming.subtract(1, ordering: .relaxed)
+            session.state.withLock { $0.pendingIncoming -= 1 }
         }
     }
 
-    /// Handles one text frame from the charge point.
+    /// What `receive` does with a message once the budget and the queue have had their say.
+    private enum Admission {
+        case queued(startAnswering: Bool)
+        case refused(String, log: Int?)
+        case flood
+    }
+
+    /// Handles one text frame from the charge point. Frames must arrive in order: the connection's event loop
+    /// calls this for each one before reading the next.
     public func receive(_ bytes: some Collection<UInt8>) {
         let message: RPCMessage
         do {
@@ -118,60 +151,86 @@ public actor ChargePointSession {
             return
         }
         let elapsed = ContinuousClock.now - started
-        switch budget.spend(at: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18) {
-        case .accept:
-            break
-        case .refuse:
-            refuse(message, because: "rate limit: more than \(limits.messagesPerSecond) messages per second")
-            return
-        case .disconnect:
-            logger.warning("message flood; disconnecting", metadata: ["ocpp.limit": .stringConvertible(limits.messagesPerSecond)])
-            close(.policyViolation("message flood"))
-            return
-        }
+        let now = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
         switch message {
         case .call(let id, let action, let payload):
-            let pending = pendingIncoming.load(ordering: .relaxed)
-            guard pending < limits.maxPendingCalls else {
-                refuse(message, because: "\(pending) CALLs are waiting for their answer; OCPP-J allows one at a time")
+            let admission = state.withLock { state -> Admission in
+                switch state.budget.spend(at: now) {
+                case .accept:
+                    break
+                case .refuse:
+                    let reason = "rate limit: more than \(limits.messagesPerSecond) messages per second"
+                    return .refused(reason, log: state.countRefusal())
+                case .disconnect:
+                    return .flood
+                }
+                guard state.pendingIncoming < limits.maxPendingCalls else {
+                    let reason = "\(state.pendingIncoming) CALLs are waiting for their answer; OCPP-J allows one at a time"
+                    return .refused(reason, log: state.countRefusal())
+                }
+                state.pendingIncoming += 1
+                state.incoming.append(IncomingCall(id: id, action: action, payload: payload))
+                return .queued(startAnswering: state.claimAnswering())
+            }
+            switch admission {
+            case .queued(let startAnswering):
+                if startAnswering { answerQueued() }
+            case .refused(let reason, let log):
+                connection.send(RPCMessage.callError(id: id, error: RPCError(.genericError, reason), version: version).text)
+                logRefusals(reason, count: log)
+            case .flood:
+                flood()
+            }
+        case .callResult, .callError:
+            let verdict = state.withLock { state -> (MessageBudget.Verdict, Int?) in
+                let verdict = state.budget.spend(at: now)
+                return (verdict, verdict == .refuse ? state.countRefusal() : nil)
+            }
+            switch verdict.0 {
+            case .accept:
+                break
+            case .refuse:
+                // An answer over the budget is dropped.
+                logRefusals("rate limit: more than \(limits.messagesPerSecond) messages per second", count: verdict.1)
+                return
+            case .disconnect:
+                flood()
                 return
             }
-            pendingIncoming.add(1, ordering: .relaxed)
-            incoming.append(IncomingCall(id: id, action: action, payload: payload))
-            answerQueued()
-        case .callResult(let id, let payload):
-            outgoing.complete(id: id, with: .success(payload))
-        case .callError(let id, let code, let description, let details):
-            outgoing.complete(id: id, with: .failure(CallFailure(.callError, code: code, description, details: details)))
+            if case .callResult(let id, let payload) = message {
+                outgoing.complete(id: id, with: .success(payload))
+            } else if case .callError(let id, let code, let description, let details) = message {
+                outgoing.complete(id: id, with: .failure(CallFailure(.callError, code: code, description, details: details)))
+            }
         }
     }
 
-    /// Answers a refused CALL with a GenericError CALLERROR (other messages are dropped), logging at most once
-    /// a second with the number refused.
-    private func refuse(_ message: RPCMessage, because reason: String) {
-        if case .call(let id, _, _) = message {
-            connection.send(RPCMessage.callError(id: id, error: RPCError(.genericError, reason), version: version).text)
-        }
-        refusedSinceLog += 1
-        let now = ContinuousClock.now
-        if let last = lastRefusalLog, now - last < .seconds(1) { return }
-        logger.warning("refused messages over a limit", metadata: ["ocpp.reason": .string(reason), "ocpp.refused": .stringConvertible(refusedSinceLog)])
-        lastRefusalLog = now
-        refusedSinceLog = 0
+    private func flood() {
+        logger.warning("message flood; disconnecting", metadata: ["ocpp.limit": .stringConvertible(limits.messagesPerSecond)])
+        close(.policyViolation("message flood"))
+    }
+
+    /// Logs refused messages at most once a second, with the number refused (`count`: nil when not due yet).
+    private func logRefusals(_ reason: String, count: Int?) {
+        guard let count else { return }
+        logger.warning("refused messages over a limit", metadata: ["ocpp.reason": .string(reason), "ocpp.refused": .stringConvertible(count)])
     }
 
     /// Sends a CALL to the charge point and waits for its answer, at most `timeout` from now (queueing included).
-    public nonisolated func call(action: String, payload: JSONValue, timeout: Duration) async -> Result<JSONValue, CallFailure> {
+    public func call(action: String, payload: JSONValue, timeout: Duration) async -> Result<JSONValue, CallFailure> {
         await outgoing.call(action: action, payload: payload, timeout: timeout)
     }
 
     /// How many of the bridge's CALLs are waiting or in flight.
-    public nonisolated var pendingCalls: Int { outgoing.count }
+    public var pendingCalls: Int { outgoing.count }
 
     /// The connection ended: fails every pending CALL and stops answering.
     public func closed() {
-        guard !isClosed else { return }
-        isClosed = true
+        let first = state.withLock { state in
+            defer { state.isClosed = true }
+            return !state.isClosed
+        }
+        guard first else { return }
         outgoing.close(reason: "the charge point disconnected")
     }
 
