@@ -1,10 +1,8 @@
 import Bridge
 import Foundation
-import HTTPTypes
 import Hummingbird
 import HummingbirdCore
 import HummingbirdTLS
-import HummingbirdWebSocket
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -13,12 +11,16 @@ import NIOWebSocket
 import OCPPRPC
 
 /// The OCPP-J WebSocket listener: `ws://HOST:PORT/ocpp/{chargePointId}`.
+///
+/// Hummingbird runs the listener (lifecycle, graceful shutdown, TLS); the WebSocket itself is a few NIO channel
+/// handlers (`WebSocketUpgradeChannel`), so a frame reaches its session with plain calls on the connection's
+/// event loop: no task and no async stream per message (docs/performance.md).
 public struct OCPPEndpoint: Sendable {
     /// Listener settings.
     public struct Configuration: Sendable {
         public var host = "0.0.0.0"
         public var port = 9000
-        /// The WebSocket ping interval; a peer that stops answering pings is closed.
+        /// The WebSocket ping interval; a peer that sends nothing for one to two intervals is closed.
         public var pingInterval: Duration = .seconds(60)
         /// The largest WebSocket message accepted; a larger one closes the connection (1009).
         public var maxMessageSize = 1 << 20
@@ -48,89 +50,76 @@ public struct OCPPEndpoint: Sendable {
     /// the TLS files cannot be used.
     public func application(onRunning: @escaping @Sendable (String) async -> Void = { _ in }) throws -> some ApplicationProtocol {
         let tlsConfiguration = try configuration.tls?.serverConfiguration(prefix: "ocpp.tls")
-        let router = Router()
-        router.get("/health") { _, _ in "ok" }
-        let wsConfiguration = HTTP1WebSocketUpgradeChannel.Configuration(
-            http1: .init(),
-            ws: WebSocketServerConfiguration(
-                maxFrameSize: configuration.maxMessageSize,
-                autoPing: .enabled(timePeriod: configuration.pingInterval),
-                closeTimeout: .seconds(10)))
         let bridge = self.bridge
+        let logger = self.logger
         let connections = OpenConnections()
-        let limits = ServeLimits(
-            maxMessageSize: configuration.maxMessageSize,
-            idleTimeout: configuration.idleTimeout ?? .seconds(3 * bridge.configuration.heartbeatInterval))
-        if limits.idleTimeout > .zero {
+        let idleTimeout = configuration.idleTimeout ?? .seconds(3 * bridge.configuration.heartbeatInterval)
+        if idleTimeout > .zero {
             // Ends by itself once the server (which holds `connections`) is gone.
-            OpenConnections.sweep(connections, timeout: limits.idleTimeout, logger: logger)
+            OpenConnections.sweep(connections, timeout: idleTimeout, logger: logger)
         }
+        let context = ChargePointReceiver.Context(
+            bridge: bridge, connections: connections, watchesSilence: idleTimeout > .zero, logger: logger)
+        let limits = WebSocketServerLimits(
+            maxMessageSize: configuration.maxMessageSize,
+            pingInterval: configuration.pingInterval > .zero ? configuration.pingInterval : nil,
+            closeTimeout: .seconds(10))
         let maxConnections = configuration.maxConnections
         let handshakeTimeout = configuration.handshakeTimeout
-        let shouldUpgrade: @Sendable (HTTPRequest, any Channel, Logger) throws -> ShouldUpgradeResult<
-            WebSocketDataHandler<HTTP1WebSocketUpgradeChannel.Context>
-        > = { request, channel, logger in
-            guard let id = chargePointId(fromPath: request.path ?? "") else {
-                logger.warning("refused an upgrade without a charge point id", metadata: ["http.path": .string(request.path ?? "")])
-                return .dontUpgrade
+        let shouldUpgrade: @Sendable (HTTPRequestHead, any Channel) -> WebSocketUpgradeDecision = { head, channel in
+            guard let id = chargePointId(fromPath: head.uri) else {
+                logger.warning("refused an upgrade without a charge point id", metadata: ["http.path": .string(head.uri)])
+                return .refuse(.badRequest, headers: [])
             }
             HandshakeTimeoutHandler.handshakeCompleted(on: channel)
             guard connections.value < maxConnections else {
                 logger.warning("refused an upgrade: \(maxConnections) connections are open", metadata: ["ocpp.chargePointId": .string(id)])
-                Self.refuse(channel, .serviceUnavailable)
-                return .dontUpgrade
+                return .refuse(.serviceUnavailable, headers: [])
             }
             // Under mutual TLS the verified client certificate names the charge point.
             let identity = (try? channel.pipeline.syncOperations.handler(type: NIOSSLServerHandler.self))?.peerCertificate?.subjectCommonName
-            switch bridge.admission.admit(id, authorization: request.headerFields[.authorization], certificateIdentity: identity) {
+            switch bridge.admission.admit(id, authorization: head.headers.first(name: "Authorization"), certificateIdentity: identity) {
             case .admit:
                 break
             case .unauthorized(let why):
                 logger.warning("refused an upgrade: \(why)", metadata: ["ocpp.chargePointId": .string(id)])
-                Self.refuse(channel, .unauthorized, headers: [("WWW-Authenticate", "Basic realm=\"OCPP\", charset=\"UTF-8\"")])
-                return .dontUpgrade
+                return .refuse(.unauthorized, headers: [("WWW-Authenticate", "Basic realm=\"OCPP\", charset=\"UTF-8\"")])
             case .refused(let why):
                 logger.warning("refused an upgrade: \(why)", metadata: ["ocpp.chargePointId": .string(id)])
-                Self.refuse(channel, .notFound)
-                return .dontUpgrade
+                return .refuse(.notFound, headers: [])
             case .unavailable(let why):
                 logger.error("refused an upgrade: \(why)", metadata: ["ocpp.chargePointId": .string(id)])
-                Self.refuse(channel, .serviceUnavailable)
-                return .dontUpgrade
+                return .refuse(.serviceUnavailable, headers: [])
             }
-            let offered = request.headerFields[values: .secWebSocketProtocol]
             switch SubprotocolChoice.negotiate(
-                offered: offered, preference: bridge.configuration.protocols,
+                offered: head.headers["Sec-WebSocket-Protocol"], preference: bridge.configuration.protocols,
                 treatOcpp20As201: bridge.configuration.treatOcpp20As201, fallback: bridge.configuration.fallbackProtocol)
             {
             case .offered(let version, let token):
-                return .upgrade([.secWebSocketProtocol: token]) { inbound, outbound, context in
-                    await Self.serve(
-                        id: id, version: version, bridge: bridge, channel: channel, inbound: inbound, outbound: outbound,
-                        limits: limits, connections: connections, logger: context.logger)
+                return .upgrade(headers: ["Sec-WebSocket-Protocol": token]) { connection in
+                    ChargePointReceiver.open(id: id, version: version, connection: connection, context: context)
                 }
             case .fallback(let version):
                 logger.notice(
                     "charge point offered no subprotocol, using the fallback",
                     metadata: ["ocpp.chargePointId": .string(id), "ocpp.protocol": .string(version.rawValue)])
-                return .upgrade([:]) { inbound, outbound, context in
-                    await Self.serve(
-                        id: id, version: version, bridge: bridge, channel: channel, inbound: inbound, outbound: outbound,
-                        limits: limits, connections: connections, logger: context.logger)
+                return .upgrade(headers: [:]) { connection in
+                    ChargePointReceiver.open(id: id, version: version, connection: connection, context: context)
                 }
             case .unsupported(let tokens):
                 logger.warning(
                     "charge point offered no supported subprotocol; closing",
                     metadata: ["ocpp.chargePointId": .string(id), "ocpp.offered": .string(tokens.joined(separator: ","))])
-                return .upgrade([:]) { _, outbound, _ in
-                    try? await outbound.close(.protocolError, reason: "unsupported subprotocol")
+                return .upgrade(headers: [:]) { connection in
+                    connection.close(code: .protocolError, reason: "unsupported subprotocol")
+                    return IgnoringReceiver()
                 }
             }
         }
         return Application(
-            router: router,
-            server: HTTPServerBuilder { responder -> any ServerChildChannel in
-                let http = HTTP1WebSocketUpgradeChannel(responder: responder, configuration: wsConfiguration, shouldUpgrade: shouldUpgrade)
+            router: Router(),
+            server: HTTPServerBuilder { _ -> any ServerChildChannel in
+                let http = WebSocketUpgradeChannel(limits: limits, healthPath: "/health", shouldUpgrade: shouldUpgrade)
                 guard let tlsConfiguration else { return HandshakeGuardedChannel(base: http, timeout: handshakeTimeout) }
                 return HandshakeGuardedChannel(base: try TLSChannel(http, tlsConfiguration: tlsConfiguration), timeout: handshakeTimeout)
             },
@@ -139,64 +128,123 @@ public struct OCPPEndpoint: Sendable {
             logger: logger)
     }
 
-    /// The limits `serve` applies to one connection.
-    struct ServeLimits: Sendable {
-        var maxMessageSize: Int
-        var idleTimeout: Duration
-    }
-
-    static func serve(
-        id: String, version: OCPPVersion, bridge: Bridge, channel: any Channel, inbound: WebSocketInboundStream,
-        outbound: WebSocketOutboundWriter, limits: ServeLimits, connections: OpenConnections, logger: Logger
-    ) async {
-        connections.opened()
-        defer { connections.closed() }
-        let connection = WebSocketConnection(channel: channel, outbound: outbound)
-        let session = await bridge.connect(chargePointId: id, version: version, connection: connection)
-        let watched = limits.idleTimeout > .zero ? connections.watch(session) : nil
-        do {
-            for try await message in inbound.messages(maxSize: limits.maxMessageSize) {
-                watched?.touch()
-                switch message {
-                case .text(let text):
-                    session.receive(text.utf8)
-                case .binary:
-                    logger.warning("ignored a binary frame: OCPP-J uses text frames", metadata: ["ocpp.chargePointId": .string(id)])
-                }
-            }
-        } catch {
-            logger.info("connection ended with an error", metadata: ["ocpp.chargePointId": .string(id), "error": .string("\(error)")])
-        }
-        if let watched { connections.forget(watched) }
-        await bridge.disconnected(session)
-    }
-
-    /// Answers a refused upgrade with `status` and closes the connection. The upgrade handler would answer 400
-    /// to any refusal; this response goes first, on the still-HTTP/1 channel (STACK.md).
-    static func refuse(_ channel: any Channel, _ status: HTTPResponseStatus, headers: [(String, String)] = []) {
-        var fields = HTTPHeaders(headers)
-        fields.add(name: "Content-Length", value: "0")
-        fields.add(name: "Connection", value: "close")
-        channel.write(HTTPServerResponsePart.head(HTTPResponseHead(version: .http1_1, status: status, headers: fields)), promise: nil)
-        channel.writeAndFlush(HTTPServerResponsePart.end(nil)).whenComplete { _ in channel.close(promise: nil) }
-    }
-
     static func describe(_ address: SocketAddress?) -> String {
         guard let address else { return "?" }
         return "\(address.ipAddress ?? "?"):\(address.port ?? 0)"
     }
 }
 
+/// One charge point's WebSocket connection as the bridge sees it, on the connection's event loop: each text
+/// message goes to the session in order, with a plain call. Messages that arrive while `Bridge.connect` is still
+/// opening the session wait here.
+final class ChargePointReceiver: WebSocketReceiver {
+    /// What every connection of the endpoint shares.
+    struct Context: Sendable {
+        let bridge: Bridge
+        let connections: OpenConnections
+        let watchesSilence: Bool
+        let logger: Logger
+    }
+
+    /// At most this many messages wait for the session to open; a charge point sends one CALL at a time.
+    static let maxWaiting = 64
+
+    private enum Phase {
+        case connecting(waiting: [ByteBuffer])
+        case open(ChargePointSession, watched: OpenConnections.Entry?)
+        case ended
+    }
+
+    private let id: String
+    private let connection: WebSocketServerConnection
+    private let context: Context
+    private var phase = Phase.connecting(waiting: [])
+
+    private init(id: String, connection: WebSocketServerConnection, context: Context) {
+        self.id = id
+        self.connection = connection
+        self.context = context
+    }
+
+    /// Counts the connection and opens its session; returns the receiver of its messages.
+    static func open(id: String, version: OCPPVersion, connection: WebSocketServerConnection, context: Context) -> ChargePointReceiver {
+        let receiver = ChargePointReceiver(id: id, connection: connection, context: context)
+        context.connections.opened()
+        let eventLoop = connection.channel.eventLoop
+        let bound = NIOLoopBound(receiver, eventLoop: eventLoop)
+        Task {
+            let session = await context.bridge.connect(
+                chargePointId: id, version: version, connection: WebSocketConnection(connection: connection))
+            eventLoop.execute { bound.value.opened(session) }
+        }
+        return receiver
+    }
+
+    /// The session is open: hands it the messages that waited, or ends it if the connection already closed.
+    private func opened(_ session: ChargePointSession) {
+        guard case .connecting(let waiting) = phase else {
+            Task { [bridge = context.bridge] in await bridge.disconnected(session) }
+            return
+        }
+        let watched = context.watchesSilence ? context.connections.watch(session) : nil
+        phase = .open(session, watched: watched)
+        for text in waiting { session.receive(text.readableBytesView) }
+    }
+
+    func received(text: ByteBuffer) {
+        switch phase {
+        case .open(let session, let watched):
+            watched?.touch()
+            session.receive(text.readableBytesView)
+        case .connecting(var waiting):
+            guard waiting.count < Self.maxWaiting else {
+                connection.close(code: .policyViolation, reason: "too many messages before the session opened")
+                return
+            }
+            phase = .ended  // releases the array, so the append below does not copy it
+            waiting.append(text)
+            phase = .connecting(waiting: waiting)
+        case .ended:
+            break
+        }
+    }
+
+    func received(binary: ByteBuffer) {
+        context.logger.warning("ignored a binary frame: OCPP-J uses text frames", metadata: ["ocpp.chargePointId": .string(id)])
+    }
+
+    func closed() {
+        let before = phase
+        phase = .ended
+        switch before {
+        case .open(let session, let watched):
+            context.connections.closed()
+            if let watched { context.connections.forget(watched) }
+            Task { [bridge = context.bridge] in await bridge.disconnected(session) }
+        case .connecting:
+            // `opened` ends the session once it exists.
+            context.connections.closed()
+        case .ended:
+            break
+        }
+    }
+}
+
+/// The receiver of a connection that is being closed at once: it ignores what still arrives.
+final class IgnoringReceiver: WebSocketReceiver {
+    func received(text: ByteBuffer) {}
+    func received(binary: ByteBuffer) {}
+    func closed() {}
+}
+
 /// A session's connection. Text frames go straight to the channel, which takes writes from any thread in
-/// order: no task hop per answer (docs/performance.md); a frame written after the channel closed is dropped.
-/// A close goes through Hummingbird's WebSocket handler, which runs the closing handshake.
+/// order: no task hop per answer (docs/performance.md); a frame written after the closing handshake started
+/// is dropped.
 struct WebSocketConnection: ChargePointConnection {
-    let channel: any Channel
-    let outbound: WebSocketOutboundWriter
+    let connection: WebSocketServerConnection
 
     func send(_ text: String) {
-        let buffer = channel.allocator.buffer(string: text)
-        channel.writeAndFlush(WebSocketFrame(fin: true, opcode: .text, data: buffer), promise: nil)
+        connection.send(text: text)
     }
 
     func close(_ reason: SessionCloseReason) {
@@ -207,6 +255,6 @@ struct WebSocketConnection: ChargePointConnection {
             case .protocolError(let why): (.protocolError, why)
             case .policyViolation(let why): (.policyViolation, why)
             }
-        Task { [outbound] in try? await outbound.close(code, reason: why) }
+        connection.close(code: code, reason: why)
     }
 }
