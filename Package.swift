@@ -106,11 +106,13 @@ let package = Package(
         .executableTarget(
             name: "ocpp-bench",
             dependencies: [
-                "OCPPRPC", "Upstream", "TagStore",
+                "OCPPRPC", "Upstream", "TagStore", "BridgeHTTP",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

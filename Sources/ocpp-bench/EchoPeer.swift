@@ -1,6 +1,8 @@
+import BridgeHTTP
 import Foundation
 import HTTPTypes
 import Hummingbird
+import HummingbirdCore
 import HummingbirdWebSocket
 import Logging
 import NIOCore
@@ -8,11 +10,39 @@ import NIOCore
 /// A do-nothing OCPP peer: it answers every CALL at once with a minimal CALLRESULT, without parsing the payload,
 /// validating or storing anything. What the load generator gets from it is the ceiling the bridge is compared to
 /// (issue 7: the bridge should reach at least 70% of it).
+///
+/// It runs on either WebSocket transport: the bridge's own (`nio`, the OCPP endpoint's synchronous NIO handlers,
+/// the fair reference for the bridge) or hummingbird-websocket's async streams (`hummingbird`, what the bridge
+/// used before; docs/performance.md).
 struct EchoPeer: Sendable {
+    enum Transport: String, CaseIterable, Sendable {
+        case nio
+        case hummingbird
+    }
+
     var host: String
     var port: Int
 
-    func application(onRunning: @escaping @Sendable (String) async -> Void) -> some ApplicationProtocol {
+    /// The echo peer on the bridge's own WebSocket transport.
+    func nioApplication(onRunning: @escaping @Sendable (String) async -> Void) -> some ApplicationProtocol {
+        let limits = WebSocketServerLimits(maxMessageSize: 1 << 20, pingInterval: nil, closeTimeout: .seconds(10))
+        return Application(
+            router: Router(),
+            server: HTTPServerBuilder { _ in
+                WebSocketUpgradeChannel(limits: limits, healthPath: nil) { head, _ in
+                    let offered = head.headers["Sec-WebSocket-Protocol"]
+                        .flatMap { $0.split(separator: ",") }.map { $0.trimmingCharacters(in: .whitespaces) }
+                    return .upgrade(headers: ["Sec-WebSocket-Protocol": offered.first ?? "ocpp1.6"]) { connection in
+                        EchoReceiver(connection: connection)
+                    }
+                }
+            },
+            configuration: .init(address: .hostname(host, port: port), serverName: "ocpp-bench-echo"),
+            onServerRunning: { channel in await onRunning("\(channel.localAddress?.ipAddress ?? "?"):\(channel.localAddress?.port ?? 0)") })
+    }
+
+    /// The echo peer on hummingbird-websocket.
+    func hummingbirdApplication(onRunning: @escaping @Sendable (String) async -> Void) -> some ApplicationProtocol {
         let router = Router()
         let configuration = HTTP1WebSocketUpgradeChannel.Configuration(http1: .init(), ws: WebSocketServerConfiguration(maxFrameSize: 1 << 20))
         return Application(
@@ -53,4 +83,20 @@ struct EchoPeer: Sendable {
         }
         return "[3,\"\(id)\",\(payload)]"
     }
+}
+
+/// Answers each CALL of one connection of the NIO echo peer, on its event loop.
+final class EchoReceiver: WebSocketReceiver {
+    let connection: WebSocketServerConnection
+
+    init(connection: WebSocketServerConnection) {
+        self.connection = connection
+    }
+
+    func received(text: ByteBuffer) {
+        if let reply = EchoPeer.answer(to: String(buffer: text)) { connection.send(text: reply) }
+    }
+
+    func received(binary: ByteBuffer) {}
+    func closed() {}
 }

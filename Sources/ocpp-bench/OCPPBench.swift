@@ -55,13 +55,19 @@ struct OCPPBench: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "A do-nothing OCPP peer answering every CALL at once.")
         @Option(help: "The address to listen on.") var host = "127.0.0.1"
         @Option(help: "The port (0 picks a free one).") var port = 9100
+        @Option(help: "The WebSocket transport: nio (the bridge's own) or hummingbird (hummingbird-websocket).")
+        var transport = EchoPeer.Transport.nio
 
         func run() async throws {
-            let app = EchoPeer(host: host, port: port).application { address in
+            let peer = EchoPeer(host: host, port: port)
+            let announce: @Sendable (String) async -> Void = { address in
                 print("listening echo=\(address)")
                 fflush(nil)  // a pipe is block-buffered: whoever started us waits for this line
             }
-            try await app.runService()
+            switch transport {
+            case .nio: try await peer.nioApplication(onRunning: announce).runService()
+            case .hummingbird: try await peer.hummingbirdApplication(onRunning: announce).runService()
+            }
         }
     }
 
@@ -121,3 +127,5 @@ extension LoadRun.Report {
         return .object(object)
     }
 }
+
+extension EchoPeer.Transport: ExpressibleByArgument {}

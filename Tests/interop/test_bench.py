@@ -37,8 +37,9 @@ def test_the_load_generator_runs_against_the_bridge():
             assert report["csmsRSSBytes"] > 0 and report["csmsCPUPercent"] >= 0, report
 
 
-def test_the_load_generator_runs_against_its_echo_peer():
-    echo = subprocess.Popen([str(BENCH), "echo", "--port", "0"], stdout=subprocess.PIPE, text=True)
+@pytest.mark.parametrize("transport", ["nio", "hummingbird"])
+def test_the_load_generator_runs_against_its_echo_peer(transport):
+    echo = subprocess.Popen([str(BENCH), "echo", "--port", "0", "--transport", transport], stdout=subprocess.PIPE, text=True)
     try:
         line = echo.stdout.readline()
         port = re.search(r"listening echo=[0-9.]+:(\d+)", line).group(1)

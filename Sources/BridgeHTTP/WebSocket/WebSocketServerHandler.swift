@@ -3,7 +3,7 @@ import NIOCore
 import NIOWebSocket
 
 /// Receives one WebSocket connection's messages, on the channel's event loop, in order.
-protocol WebSocketReceiver: AnyObject {
+package protocol WebSocketReceiver: AnyObject {
     /// A complete text message (fragments reassembled), unmasked. Not validated as UTF-8.
     func received(text: ByteBuffer)
     /// A complete binary message, unmasked.
@@ -13,19 +13,25 @@ protocol WebSocketReceiver: AnyObject {
 }
 
 /// Limits of one connection.
-struct WebSocketServerLimits: Sendable {
+package struct WebSocketServerLimits: Sendable {
     /// The largest message (after reassembly) and the largest frame; larger ones close the connection with 1009.
-    var maxMessageSize: Int
+    package var maxMessageSize: Int
     /// How often to ping the peer; nil: no automatic pings. A peer from which nothing at all arrived between two
     /// pings is closed with 1001.
-    var pingInterval: Duration?
+    package var pingInterval: Duration?
     /// How long to wait for the peer's close frame after ours before closing the channel anyway.
-    var closeTimeout: Duration
+    package var closeTimeout: Duration
+
+    package init(maxMessageSize: Int, pingInterval: Duration?, closeTimeout: Duration) {
+        self.maxMessageSize = maxMessageSize
+        self.pingInterval = pingInterval
+        self.closeTimeout = closeTimeout
+    }
 }
 
 /// A handle on one upgraded connection, usable from any thread.
-struct WebSocketServerConnection: Sendable {
-    let channel: any Channel
+package struct WebSocketServerConnection: Sendable {
+    package let channel: any Channel
     /// The connection's handler; only touched on the channel's event loop.
     let handler: NIOLoopBound<WebSocketServerHandler>
 
@@ -35,7 +41,7 @@ struct WebSocketServerConnection: Sendable {
     /// This is the hot path: one buffer for the payload, one `writeAndFlush`. `Channel.writeAndFlush` hops to the
     /// event loop by itself when called from elsewhere, and the handler drops the frame there if the connection
     /// is closing, in order with its own close frame.
-    func send(text: String) {
+    package func send(text: String) {
         let payload = channel.allocator.buffer(string: text)
         channel.writeAndFlush(WebSocketFrame(fin: true, opcode: .text, data: payload), promise: nil)
     }
@@ -44,7 +50,7 @@ struct WebSocketServerConnection: Sendable {
     /// boundary): the close frame goes out at once, further messages are not delivered, and the channel closes when
     /// the peer's close frame arrives or after the close timeout. Does nothing if a close frame was already sent
     /// or the connection ended.
-    func close(code: WebSocketErrorCode, reason: String) {
+    package func close(code: WebSocketErrorCode, reason: String) {
         let handler = self.handler
         if channel.eventLoop.inEventLoop {
             handler.value.close(code: code, reason: reason)

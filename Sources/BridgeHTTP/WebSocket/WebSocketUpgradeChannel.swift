@@ -5,7 +5,7 @@ import NIOHTTP1
 import NIOWebSocket
 
 /// What the endpoint decides about an upgrade request, synchronously on the channel's event loop.
-enum WebSocketUpgradeDecision: Sendable {
+package enum WebSocketUpgradeDecision: Sendable {
     /// Upgrade, answering with these extra response headers (e.g. Sec-WebSocket-Protocol: ocpp1.6). `opened` is
     /// called once on the event loop when the WebSocket pipeline is in place, with the connection, and returns the
     /// receiver of its messages.
@@ -22,10 +22,10 @@ enum WebSocketUpgradeDecision: Sendable {
 /// Use as `HTTPServerBuilder { _ in WebSocketUpgradeChannel(limits:, healthPath: "/health", shouldUpgrade:) }`; it
 /// may be wrapped by `TLSChannel` (the TLS handler then sits before these handlers, and `shouldUpgrade` can find it
 /// in the pipeline).
-struct WebSocketUpgradeChannel: ServerChildChannel {
+package struct WebSocketUpgradeChannel: ServerChildChannel {
     /// The channel, whose close ends `handle(value:logger:)`.
-    struct Value: ServerChildChannelValue {
-        let channel: any Channel
+    package struct Value: ServerChildChannelValue {
+        package let channel: any Channel
     }
 
     /// How the HTTP phase ended, for the upgrade future NIO completes.
@@ -42,7 +42,7 @@ struct WebSocketUpgradeChannel: ServerChildChannel {
     ///   - limits: the limits of every upgraded connection.
     ///   - healthPath: the path a plain `GET` gets `200 ok` on; nil: every plain request gets 404.
     ///   - shouldUpgrade: decides about each valid upgrade request, on the channel's event loop.
-    init(
+    package init(
         limits: WebSocketServerLimits, healthPath: String?,
         shouldUpgrade: @escaping @Sendable (HTTPRequestHead, any Channel) -> WebSocketUpgradeDecision
     ) {
@@ -51,7 +51,7 @@ struct WebSocketUpgradeChannel: ServerChildChannel {
         self.shouldUpgrade = shouldUpgrade
     }
 
-    func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
+    package func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         channel.eventLoop.makeCompletedFuture {
             // Hummingbird lets peers half-close; this server never reads after the peer's end, and with half-closure
             // NIOSSL ignores the peer's close_notify once our own close started, holding every TLS connection for
@@ -121,7 +121,7 @@ struct WebSocketUpgradeChannel: ServerChildChannel {
     }
 
     /// Returns once the connection has closed, whatever happened; closes it if the task is cancelled.
-    func handle(value: Value, logger: Logger) async {
+    package func handle(value: Value, logger: Logger) async {
         let channel = value.channel
         await withTaskCancellationHandler {
             try? await channel.closeFuture.get()
