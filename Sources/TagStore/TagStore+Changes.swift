@@ -9,7 +9,7 @@ extension TagStore {
     public func changes(since seq: Int64, limit: Int = 1000) async throws -> [TagChange] {
         try checkOpen("changes")
         return try await storage("changes") {
-            try await pool.read { db in try TagRows.changes(db, after: seq, limit: limit) }
+            try await read { db in try TagRows.changes(db, after: seq, limit: limit) }
         }
     }
 

@@ -58,7 +58,7 @@ extension TagStore {
     public func registrations() async throws -> [Registration] {
         try checkOpen("registrations")
         return try await storage("registrations") {
-            try await pool.read { db in
+            try await read { db in
                 try Row.fetchAll(db, sql: Self.selectRegistrations + " ORDER BY charge_point").map(Self.registration(from:))
             }
         }

@@ -85,7 +85,7 @@ extension TagStore {
     public func transaction(id: Int64) async throws -> TransactionRecord? {
         try checkOpen("transaction")
         return try await storage("transaction") {
-            try await pool.read { db in try Self.fetchTransactionIfPresent(db, id: id) }
+            try await read { db in try Self.fetchTransactionIfPresent(db, id: id) }
         }
     }
 
@@ -93,7 +93,7 @@ extension TagStore {
     public func transaction(chargePoint: String, stationTransactionId: String) async throws -> TransactionRecord? {
         try checkOpen("transaction")
         return try await storage("transaction") {
-            try await pool.read { db in
+            try await read { db in
                 try Self.fetchTransactionIfPresent(db, chargePoint: chargePoint, stationTransactionId: stationTransactionId)
             }
         }
@@ -103,7 +103,7 @@ extension TagStore {
     public func transactions(chargePoint: String? = nil, limit: Int = 100) async throws -> [TransactionRecord] {
         try checkOpen("transactions")
         return try await storage("transactions") {
-            try await pool.read { db in
+            try await read { db in
                 let rows: [Row]
                 if let chargePoint {
                     rows = try Row.fetchAll(

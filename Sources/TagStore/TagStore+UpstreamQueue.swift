@@ -50,7 +50,7 @@ extension TagStore {
         try checkOpen("pendingUpstream")
         guard limit > 0 else { return [] }
         return try await storage("pendingUpstream") {
-            try await pool.read { db in
+            try await read { db in
                 let statement = try db.cachedStatement(
                     sql: """
                         SELECT seq, upstream, charge_point, action, payload, local_transaction_id, created_at,
@@ -68,7 +68,7 @@ extension TagStore {
     public func upstreamQueueDepth(upstream: String, chargePoint: String? = nil) async throws -> Int {
         try checkOpen("upstreamQueueDepth")
         return try await storage("upstreamQueueDepth") {
-            try await pool.read { db in
+            try await read { db in
                 if let chargePoint {
                     return try Int.fetchOne(
                         db, sql: "SELECT count(*) FROM upstream_queue WHERE upstream = ? AND charge_point = ?",
@@ -84,7 +84,7 @@ extension TagStore {
     public func upstreamsWithPending() async throws -> [(upstream: String, chargePoint: String, depth: Int)] {
         try checkOpen("upstreamsWithPending")
         return try await storage("upstreamsWithPending") {
-            try await pool.read { db in
+            try await read { db in
                 try Row.fetchAll(
                     db,
                     sql: """
@@ -147,7 +147,7 @@ extension TagStore {
     public func remoteTransactionId(upstream: String, localId: Int64) async throws -> Int64? {
         try checkOpen("remoteTransactionId")
         return try await storage("remoteTransactionId") {
-            try await pool.read { db in
+            try await read { db in
                 try Int64.fetchOne(
                     db, sql: "SELECT remote_id FROM upstream_transactions WHERE upstream = ? AND local_id = ?",
                     arguments: [upstream, localId])
@@ -159,7 +159,7 @@ extension TagStore {
     public func localTransactionId(upstream: String, chargePoint: String, remoteId: Int64) async throws -> Int64? {
         try checkOpen("localTransactionId")
         return try await storage("localTransactionId") {
-            try await pool.read { db in
+            try await read { db in
                 try Int64.fetchOne(
                     db,
                     sql: """

@@ -269,6 +269,21 @@ public final class TagStore: Sendable {
         if state.withLock({ $0.closed }) { throw TagStoreError.closed(operation) }
     }
 
+    /// Reads from a pool reader, and gives the reader back before the awaiting task resumes.
+    ///
+    /// GRDB's async `read` gives its reader back only once the awaiting task runs again. Every task of the
+    /// bridge runs on the event loops (NIO is the global executor), and the WebSocket upgrade reads
+    /// registrations synchronously on an event loop: with every reader held by a task waiting for that loop,
+    /// the loop waited for a reader forever (seen with 20 charge points in proxy mode). `asyncRead` gives the
+    /// reader back on GRDB's own queue, whatever the awaiting task's executor is doing.
+    func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            pool.asyncRead { database in
+                continuation.resume(with: Result { try body(database.get()) })
+            }
+        }
+    }
+
     /// Runs a database operation, wrapping GRDB's errors in ``TagStoreError``.
     func storage<T>(_ operation: String, _ body: () async throws -> T) async throws -> T {
         do {
