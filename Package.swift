@@ -131,10 +131,13 @@ let package = Package(
             name: "ScriptingTests",
             dependencies: ["Scripting", "OCPPRPC", "TagStore", .product(name: "Logging", package: "swift-log")]
         ),
+        // A throwaway self-signed certificate for the test targets that run TLS.
+        .target(
+            name: "TestTLS", dependencies: [.product(name: "NIOSSL", package: "swift-nio-ssl")], path: "Tests/TestTLS"),
         .testTarget(
             name: "UpstreamTests",
             dependencies: [
-                "Upstream",
+                "Upstream", "TestTLS",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -150,7 +153,7 @@ let package = Package(
         .testTarget(
             name: "BridgeHTTPTests",
             dependencies: [
-                "BridgeHTTP", "Bridge", "TagStore", "OCPPRPC", "Scripting",
+                "BridgeHTTP", "Bridge", "TagStore", "OCPPRPC", "Scripting", "TestTLS",
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

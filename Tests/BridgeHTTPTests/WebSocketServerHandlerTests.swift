@@ -11,6 +11,7 @@ import NIOPosix
 import NIOSSL
 import NIOWebSocket
 import ServiceLifecycle
+import TestTLS
 import Testing
 
 /// The synchronous WebSocket server: the frame handler and the HTTP side on embedded channels, then the whole child
@@ -449,10 +450,8 @@ import Testing
         var logger = Logger(label: "test")
         logger.logLevel = .critical
         let limits = WebSocketServerLimits(maxMessageSize: 1 << 16, pingInterval: .seconds(30), closeTimeout: .seconds(2))
-        let (ports, portContinuation) = AsyncStream<Int>.makeStream()
-        let app = Application(
-            router: Router(),
-            server: HTTPServerBuilder { _ in
+        try await Self.withServer(
+            HTTPServerBuilder { _ in
                 WebSocketUpgradeChannel(limits: limits, healthPath: "/health") { head, _ in
                     if head.uri.hasPrefix("/refuse") {
                         return .refuse(.unauthorized, headers: [("WWW-Authenticate", "Basic realm=\"OCPP\"")])
@@ -463,15 +462,8 @@ import Testing
                     }
                     return .upgrade(headers: headers, opened: { Echo($0) })
                 }
-            },
-            configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-            onServerRunning: { portContinuation.yield($0.localAddress?.port ?? 0) },
-            logger: logger)
-        let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
-        try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
-            var portIterator = ports.makeAsyncIterator()
-            let port = try #require(await portIterator.next())
+            }, logger: logger
+        ) { port, group in
 
             // Upgrade with a subprotocol, then an echoed message.
             let ws = try await RawClient.connect(port: port)
@@ -522,56 +514,23 @@ import Testing
             #expect(goingAway.opcode == 0x8 && Array(goingAway.payload.prefix(2)) == [0x03, 0xE9])
             try await ws.write(RawClient.maskedFrame(opcode: 0x8, [0x03, 0xE9]))
             #expect(try await ws.readToEnd().isEmpty)
-            try await tasks.waitForAll()
         }
     }
 
-    /// A throwaway self-signed certificate, made by the `openssl` command on a thread of its own.
-    static func selfSignedCertificate() async throws -> (NIOSSLCertificate, NIOSSLPrivateKey) {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ws-tls-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let keyPath = directory.appendingPathComponent("key.pem").path
-        let certificatePath = directory.appendingPathComponent("cert.pem").path
-        let status: Int32 = try await withCheckedThrowingContinuation { continuation in
-            Thread.detachNewThread {
-                let process = Process()
-                process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-                process.arguments = [
-                    "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-                    "-keyout", keyPath, "-out", certificatePath, "-days", "1", "-subj", "/CN=localhost",
-                ]
-                process.standardOutput = FileHandle.nullDevice
-                process.standardError = FileHandle.nullDevice
-                do {
-                    try process.run()
-                    process.waitUntilExit()
-                    continuation.resume(returning: process.terminationStatus)
-                } catch {
-                    continuation.resume(throwing: error)
-                }
-            }
-        }
-        guard status == 0, let certificate = try NIOSSLCertificate.fromPEMFile(certificatePath).first else {
-            throw TestError("openssl could not make a certificate")
-        }
-        return (certificate, try NIOSSLPrivateKey(file: keyPath, format: .pem))
-    }
-
-    @Test func behindTLSTheDecisionFindsTheTLSHandlerAndAClosedConnectionEndsAtOnce() async throws {
+    @Test(.enabled(if: SelfSignedCertificate.opensslPath != nil, "needs the openssl command"))
+    func behindTLSTheDecisionFindsTheTLSHandlerAndAClosedConnectionEndsAtOnce() async throws {
         var logger = Logger(label: "test")
         logger.logLevel = .critical
-        let (certificate, key) = try await Self.selfSignedCertificate()
-        let serverTLS = TLSConfiguration.makeServerConfiguration(certificateChain: [.certificate(certificate)], privateKey: .privateKey(key))
+        let selfSigned = try await SelfSignedCertificate.make()
+        let serverTLS = TLSConfiguration.makeServerConfiguration(
+            certificateChain: [.certificate(selfSigned.certificate)], privateKey: .privateKey(selfSigned.key))
         var clientTLS = TLSConfiguration.makeClientConfiguration()
         clientTLS.certificateVerification = .none
         let clientContext = try NIOSSLContext(configuration: clientTLS)
         // A close timeout longer than NIOSSL's 5 s shutdown timeout, so that neither can hide a slow close.
         let limits = WebSocketServerLimits(maxMessageSize: 1 << 16, pingInterval: nil, closeTimeout: .seconds(20))
-        let (ports, portContinuation) = AsyncStream<Int>.makeStream()
-        let app = Application(
-            router: Router(),
-            server: HTTPServerBuilder { _ in
+        try await Self.withServer(
+            HTTPServerBuilder { _ in
                 let webSocket = WebSocketUpgradeChannel(limits: limits, healthPath: nil) { _, channel in
                     guard (try? channel.pipeline.syncOperations.handler(type: NIOSSLServerHandler.self)) != nil else {
                         return .refuse(.internalServerError, headers: [])
@@ -579,15 +538,8 @@ import Testing
                     return .upgrade(headers: [:], opened: { Echo($0) })
                 }
                 return try TLSChannel(webSocket, tlsConfiguration: serverTLS)
-            },
-            configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-            onServerRunning: { portContinuation.yield($0.localAddress?.port ?? 0) },
-            logger: logger)
-        let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
-        try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
-            var portIterator = ports.makeAsyncIterator()
-            let port = try #require(await portIterator.next())
+            }, logger: logger
+        ) { port, group in
 
             let ws = try await RawClient.connect(port: port, tls: clientContext)
             try await ws.write(Array(RawSocket.upgradeRequest(path: "/ocpp/CP1", headers: ["Connection: Upgrade"]).utf8))
@@ -603,8 +555,26 @@ import Testing
             let started = ContinuousClock.now
             try await ws.write(RawClient.maskedFrame(opcode: 0x8, [0x03, 0xE9]))
             #expect(try await ws.readToEnd().isEmpty)
-            try await tasks.waitForAll()
             #expect(ContinuousClock.now - started < .seconds(2))
+        }
+    }
+
+    /// Runs a Hummingbird server on a free loopback port with `server`, hands `body` the port and the service
+    /// group (whose graceful shutdown `body` triggers), and returns once the server has stopped.
+    static func withServer(
+        _ server: HTTPServerBuilder, logger: Logger, _ body: @escaping @Sendable (Int, ServiceGroup) async throws -> Void
+    ) async throws {
+        let (ports, portContinuation) = AsyncStream<Int>.makeStream()
+        let app = Application(
+            router: Router(), server: server, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+            onServerRunning: { portContinuation.yield($0.localAddress?.port ?? 0) }, logger: logger)
+        let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            var portIterator = ports.makeAsyncIterator()
+            let port = try #require(await portIterator.next())
+            try await body(port, group)
+            try await tasks.waitForAll()
         }
     }
 }

@@ -1,4 +1,5 @@
 import NIOSSL
+import TestTLS
 import Testing
 import Upstream
 

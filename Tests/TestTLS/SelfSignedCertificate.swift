@@ -1,16 +1,17 @@
 import Foundation
 import NIOSSL
 
-/// A throwaway self-signed certificate for `localhost` and 127.0.0.1, made by the `openssl` command.
-struct SelfSignedCertificate {
-    let certificate: NIOSSLCertificate
-    let key: NIOSSLPrivateKey
+/// A throwaway self-signed certificate for `localhost` and 127.0.0.1, made by the `openssl` command; shared by
+/// the test targets that run TLS.
+public struct SelfSignedCertificate: Sendable {
+    public let certificate: NIOSSLCertificate
+    public let key: NIOSSLPrivateKey
 
-    static let opensslPath = ["/usr/bin/openssl", "/usr/local/bin/openssl", "/opt/homebrew/bin/openssl"]
+    public static let opensslPath = ["/usr/bin/openssl", "/usr/local/bin/openssl", "/opt/homebrew/bin/openssl"]
         .first { FileManager.default.isExecutableFile(atPath: $0) }
 
     /// Runs `openssl` on a dedicated thread, so no cooperative-pool thread waits on the process.
-    static func make() async throws -> SelfSignedCertificate {
+    public static func make() async throws -> SelfSignedCertificate {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("upstream-tls-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -44,11 +45,11 @@ struct SelfSignedCertificate {
             key: try NIOSSLPrivateKey(file: keyPath, format: .pem))
     }
 
-    func serverContext() throws -> NIOSSLContext {
+    public func serverContext() throws -> NIOSSLContext {
         try NIOSSLContext(configuration: .makeServerConfiguration(certificateChain: [.certificate(certificate)], privateKey: .privateKey(key)))
     }
 
-    func clientConfiguration() -> TLSConfiguration {
+    public func clientConfiguration() -> TLSConfiguration {
         var configuration = TLSConfiguration.makeClientConfiguration()
         configuration.trustRoots = .certificates([certificate])
         return configuration
