@@ -7,7 +7,7 @@ import Synchronization
 /// through the handler, and runs the bridge's own CALLs one at a time with a timeout.
 ///
 /// Its few pieces of state sit behind one lock, so the connection's event loop hands it a frame with a plain
-/// call, in order, without a task or an actor hop per message (docs/performance.md).
+/// call, in order, without an actor hop (docs/performance.md).
 public final class ChargePointSession: Sendable {
     public let chargePointId: String
     public let version: OCPPVersion
