@@ -30,9 +30,8 @@ struct EchoPeer: Sendable {
             router: Router(),
             server: HTTPServerBuilder { _ in
                 WebSocketUpgradeChannel(limits: limits, healthPath: nil) { head, _ in
-                    let offered = head.headers["Sec-WebSocket-Protocol"]
-                        .flatMap { $0.split(separator: ",") }.map { $0.trimmingCharacters(in: .whitespaces) }
-                    return .upgrade(headers: ["Sec-WebSocket-Protocol": offered.first ?? "ocpp1.6"]) { connection in
+                    let subprotocol = Self.subprotocol(offered: head.headers["Sec-WebSocket-Protocol"])
+                    return .upgrade(headers: ["Sec-WebSocket-Protocol": subprotocol]) { connection in
                         EchoReceiver(connection: connection)
                     }
                 }
@@ -48,9 +47,7 @@ struct EchoPeer: Sendable {
         return Application(
             router: router,
             server: .http1WebSocketUpgrade(configuration: configuration) { request, _, _ in
-                let offered = request.headerFields[values: .secWebSocketProtocol]
-                    .flatMap { $0.split(separator: ",") }.map { $0.trimmingCharacters(in: .whitespaces) }
-                let subprotocol = offered.first ?? "ocpp1.6"
+                let subprotocol = Self.subprotocol(offered: request.headerFields[values: .secWebSocketProtocol])
                 return .upgrade([.secWebSocketProtocol: subprotocol]) { inbound, outbound, _ in
                     for try await message in inbound.messages(maxSize: 1 << 20) {
                         guard case .text(let text) = message, let reply = Self.answer(to: text) else { continue }
@@ -60,6 +57,12 @@ struct EchoPeer: Sendable {
             },
             configuration: .init(address: .hostname(host, port: port), serverName: "ocpp-bench-echo"),
             onServerRunning: { channel in await onRunning("\(channel.localAddress?.ipAddress ?? "?"):\(channel.localAddress?.port ?? 0)") })
+    }
+
+    /// The first subprotocol offered in the `Sec-WebSocket-Protocol` header values (comma-separated lists), or
+    /// `ocpp1.6` when none is: the echo peer speaks whatever it is offered.
+    static func subprotocol(offered headerValues: [String]) -> String {
+        headerValues.lazy.flatMap { $0.split(separator: ",") }.map { $0.trimmingCharacters(in: .whitespaces) }.first ?? "ocpp1.6"
     }
 
     /// `[3, id, {...}]` for a CALL `[2, "id", "Action", ...]`, found by scanning for the id and action, not parsing.

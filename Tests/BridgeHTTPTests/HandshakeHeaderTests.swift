@@ -9,9 +9,9 @@ import Testing
     @Test(arguments: ["Upgrade", "upgrade", "Upgrade, Keep-Alive", "keep-alive, Upgrade", "Keep-Alive,Upgrade", "  keep-alive ,  UPGRADE  "])
     func anyConnectionHeaderWithTheUpgradeTokenIsAccepted(connection: String) async throws {
         try await LiveBridge.run { live in
-            let socket = try RawSocket(port: live.ocppPort)
-            socket.write(RawSocket.upgradeRequest(path: "/ocpp/CP-HDR", headers: ["Connection: \(connection)", "Sec-WebSocket-Protocol: ocpp1.6"]))
-            let head = await socket.readHead()
+            let socket = try await RawClient.connect(port: live.ocppPort)
+            try await socket.write(RawClient.upgradeRequest(path: "/ocpp/CP-HDR", headers: ["Connection: \(connection)", "Sec-WebSocket-Protocol: ocpp1.6"]))
+            let head = try await socket.readHead()
             #expect(head.hasPrefix("HTTP/1.1 101"), "\(connection): \(head)")
             #expect(head.lowercased().contains("sec-websocket-protocol: ocpp1.6"))
         }
@@ -19,10 +19,10 @@ import Testing
 
     @Test func theFirstSupportedOfferedProtocolWins() async throws {
         try await LiveBridge.run { live in
-            let socket = try RawSocket(port: live.ocppPort)
-            socket.write(RawSocket.upgradeRequest(
+            let socket = try await RawClient.connect(port: live.ocppPort)
+            try await socket.write(RawClient.upgradeRequest(
                 path: "/ocpp/CP-OFFER", headers: ["Connection: Upgrade", "Sec-WebSocket-Protocol: ocpp2.1, ocpp1.6", "Sec-WebSocket-Protocol: ocpp1.5"]))
-            let head = await socket.readHead()
+            let head = try await socket.readHead()
             #expect(head.hasPrefix("HTTP/1.1 101"))
             #expect(head.lowercased().contains("sec-websocket-protocol: ocpp1.6"))
         }
@@ -30,9 +30,9 @@ import Testing
 
     @Test func noOfferedProtocolSupportedCompletesTheHandshakeAndClosesWith1002() async throws {
         try await LiveBridge.run { live in
-            let socket = try RawSocket(port: live.ocppPort)
-            socket.write(RawSocket.upgradeRequest(path: "/ocpp/CP-NOPE", headers: ["Connection: Upgrade", "Sec-WebSocket-Protocol: ocpp1.2"]))
-            let head = await socket.readHead()
+            let socket = try await RawClient.connect(port: live.ocppPort)
+            try await socket.write(RawClient.upgradeRequest(path: "/ocpp/CP-NOPE", headers: ["Connection: Upgrade", "Sec-WebSocket-Protocol: ocpp1.2"]))
+            let head = try await socket.readHead()
             #expect(head.hasPrefix("HTTP/1.1 101"))
             #expect(!head.lowercased().contains("sec-websocket-protocol"))
             let frame = try #require(await socket.readSome())
@@ -46,9 +46,9 @@ import Testing
 
     @Test func noProtocolOfferedAtAllUsesTheFallback() async throws {
         try await LiveBridge.run { live in
-            let socket = try RawSocket(port: live.ocppPort)
-            socket.write(RawSocket.upgradeRequest(path: "/ocpp/CP-NONE", headers: ["Connection: Upgrade"]))
-            #expect(await socket.readHead().hasPrefix("HTTP/1.1 101"))
+            let socket = try await RawClient.connect(port: live.ocppPort)
+            try await socket.write(RawClient.upgradeRequest(path: "/ocpp/CP-NONE", headers: ["Connection: Upgrade"]))
+            #expect(try await socket.readHead().hasPrefix("HTTP/1.1 101"))
             let http = HTTP(port: live.apiPort)
             #expect(try await http.waitForTag("CP-NONE.Protocol") { $0 != nil } == "ocpp1.6")
         }
@@ -56,9 +56,9 @@ import Testing
 
     @Test func aPathWithoutAnIdIsRefused() async throws {
         try await LiveBridge.run { live in
-            let socket = try RawSocket(port: live.ocppPort)
-            socket.write(RawSocket.upgradeRequest(path: "/", headers: ["Connection: Upgrade", "Sec-WebSocket-Protocol: ocpp1.6"]))
-            #expect(await socket.readHead().hasPrefix("HTTP/1.1 400"))
+            let socket = try await RawClient.connect(port: live.ocppPort)
+            try await socket.write(RawClient.upgradeRequest(path: "/", headers: ["Connection: Upgrade", "Sec-WebSocket-Protocol: ocpp1.6"]))
+            #expect(try await socket.readHead().hasPrefix("HTTP/1.1 400"))
         }
     }
 
@@ -95,9 +95,9 @@ import Testing
 @Suite(.timeLimit(.minutes(2))) struct PingTests {
     @Test func aSilentPeerIsClosedAfterMissedPings() async throws {
         try await LiveBridge.run(ocppConfigure: { $0.pingInterval = .milliseconds(300) }) { live in
-            let socket = try RawSocket(port: live.ocppPort)
-            socket.write(RawSocket.upgradeRequest(path: "/ocpp/CP-DEAD", headers: ["Connection: Upgrade", "Sec-WebSocket-Protocol: ocpp1.6"]))
-            #expect(await socket.readHead().hasPrefix("HTTP/1.1 101"))
+            let socket = try await RawClient.connect(port: live.ocppPort)
+            try await socket.write(RawClient.upgradeRequest(path: "/ocpp/CP-DEAD", headers: ["Connection: Upgrade", "Sec-WebSocket-Protocol: ocpp1.6"]))
+            #expect(try await socket.readHead().hasPrefix("HTTP/1.1 101"))
             let http = HTTP(port: live.apiPort)
             #expect(try await http.waitForTag("CP-DEAD.Online") { $0 == true } == true)
             // The raw socket never answers a ping.

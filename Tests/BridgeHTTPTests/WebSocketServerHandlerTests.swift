@@ -358,7 +358,7 @@ import Testing
 
     @Test func aRefusalIsTheOnlyResponseEvenWhileItIsStillBeingWritten() throws {
         let h = try HTTPHarness { _ in .refuse(.unauthorized, headers: [("WWW-Authenticate", "Basic realm=\"OCPP\"")]) }
-        let written = try h.exchange(RawSocket.upgradeRequest(path: "/ocpp/CP1", headers: []))
+        let written = try h.exchange(RawClient.upgradeRequest(path: "/ocpp/CP1", headers: []))
         #expect(written.hasPrefix("HTTP/1.1 401 Unauthorized\r\n"), "\(written)")
         #expect(Self.responses(in: written) == 1, "\(written)")
         #expect(h.channel.isActive)
@@ -414,7 +414,7 @@ import Testing
         nonisolated(unsafe) let shared = recorder  // the embedded loop is this test's thread
         let h = try HTTPHarness { _ in .upgrade(headers: ["Sec-WebSocket-Protocol": "ocpp1.6"], opened: { _ in shared }) }
         // Connection: Upgrade tells the HTTP parser to stop after this request; the frame's bytes are the rest.
-        let request = RawSocket.upgradeRequest(path: "/ocpp/CP1", headers: ["Connection: Upgrade", "Sec-WebSocket-Protocol: ocpp1.6"])
+        let request = RawClient.upgradeRequest(path: "/ocpp/CP1", headers: ["Connection: Upgrade", "Sec-WebSocket-Protocol: ocpp1.6"])
         var bytes = ByteBuffer(string: request)
         bytes.writeBytes(RawClient.maskedFrame(opcode: 0x1, Array("[2,\"1\",\"Heartbeat\",{}]".utf8)))
         try h.channel.writeInbound(bytes)
@@ -443,7 +443,7 @@ import Testing
         func closed() {}
     }
 
-    /// The accept value for RawSocket's key `dGhlIHNhbXBsZSBub25jZQ==` (RFC 6455 1.3).
+    /// The accept value for RawClient.s key `dGhlIHNhbXBsZSBub25jZQ==` (RFC 6455 1.3).
     static let acceptForTestKey = "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
 
     @Test func aRealServerUpgradesRefusesAndAnswersPlainRequests() async throws {
@@ -467,7 +467,7 @@ import Testing
 
             // Upgrade with a subprotocol, then an echoed message.
             let ws = try await RawClient.connect(port: port)
-            try await ws.write(Array(RawSocket.upgradeRequest(path: "/ocpp/CP1", headers: ["Sec-WebSocket-Protocol: ocpp1.6"]).utf8))
+            try await ws.write(Array(RawClient.upgradeRequest(path: "/ocpp/CP1", headers: ["Sec-WebSocket-Protocol: ocpp1.6"]).utf8))
             let head = try await ws.readHead().lowercased()
             #expect(head.hasPrefix("http/1.1 101"), "\(head)")
             #expect(head.contains("sec-websocket-protocol: ocpp1.6\r\n"))
@@ -480,7 +480,7 @@ import Testing
 
             // A refused upgrade: exactly one response, then the end of the stream.
             let refused = try await RawClient.connect(port: port)
-            try await refused.write(Array(RawSocket.upgradeRequest(path: "/refuse/CP2", headers: []).utf8))
+            try await refused.write(Array(RawClient.upgradeRequest(path: "/refuse/CP2", headers: []).utf8))
             let refusal = String(decoding: try await refused.readToEnd(), as: UTF8.self)
             #expect(refusal.hasPrefix("HTTP/1.1 401 Unauthorized\r\n"), "\(refusal)")
             #expect(refusal.components(separatedBy: "HTTP/1.1").count == 2, "\(refusal)")
@@ -542,7 +542,7 @@ import Testing
         ) { port, group in
 
             let ws = try await RawClient.connect(port: port, tls: clientContext)
-            try await ws.write(Array(RawSocket.upgradeRequest(path: "/ocpp/CP1", headers: ["Connection: Upgrade"]).utf8))
+            try await ws.write(Array(RawClient.upgradeRequest(path: "/ocpp/CP1", headers: ["Connection: Upgrade"]).utf8))
             let head = try await ws.readHead()
             #expect(head.hasPrefix("HTTP/1.1 101"), "\(head)")
             try await ws.write(RawClient.maskedFrame(opcode: 0x1, Array("over TLS".utf8)))
@@ -576,108 +576,5 @@ import Testing
             try await body(port, group)
             try await tasks.waitForAll()
         }
-    }
-}
-
-/// A raw TCP client on NIO, for bytes a WebSocket client would not send and for reading responses to the end.
-/// Used by one test task at a time.
-final class RawClient {
-    /// Forwards what arrives to a stream, which ends with the connection.
-    final class Collector: ChannelInboundHandler, Sendable {
-        typealias InboundIn = ByteBuffer
-        let continuation: AsyncStream<ByteBuffer>.Continuation
-        init(_ continuation: AsyncStream<ByteBuffer>.Continuation) { self.continuation = continuation }
-        func channelRead(context: ChannelHandlerContext, data: NIOAny) { continuation.yield(Self.unwrapInboundIn(data)) }
-        func channelInactive(context: ChannelHandlerContext) { continuation.finish() }
-        func errorCaught(context: ChannelHandlerContext, error: any Error) { context.close(promise: nil) }
-    }
-
-    let channel: any Channel
-    /// Bytes received and not consumed yet.
-    private var pending: [UInt8] = []
-    private var iterator: AsyncStream<ByteBuffer>.AsyncIterator
-
-    private init(channel: any Channel, stream: AsyncStream<ByteBuffer>) {
-        self.channel = channel
-        self.iterator = stream.makeAsyncIterator()
-    }
-
-    /// Connects to 127.0.0.1, through TLS if a context is given.
-    static func connect(port: Int, tls: NIOSSLContext? = nil) async throws -> RawClient {
-        let (stream, continuation) = AsyncStream<ByteBuffer>.makeStream()
-        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    if let tls {
-                        try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: tls, serverHostname: nil))
-                    }
-                    try channel.pipeline.syncOperations.addHandler(Collector(continuation))
-                }
-            }
-            .connect(host: "127.0.0.1", port: port).get()
-        return RawClient(channel: channel, stream: stream)
-    }
-
-    deinit { channel.close(promise: nil) }
-
-    func write(_ bytes: [UInt8]) async throws {
-        try await channel.writeAndFlush(ByteBuffer(bytes: bytes)).get()
-    }
-
-    /// Reads until `count` bytes are pending; false at the end of the stream.
-    private func fill(_ count: Int) async -> Bool {
-        while pending.count < count {
-            var iterator = self.iterator
-            let buffer = await iterator.next()
-            self.iterator = iterator
-            guard let buffer else { return false }
-            pending += buffer.readableBytesView
-        }
-        return true
-    }
-
-    private func take(_ count: Int) -> [UInt8] {
-        defer { pending.removeFirst(count) }
-        return Array(pending.prefix(count))
-    }
-
-    /// Reads an HTTP head, up to and including its empty line.
-    func readHead() async throws -> String {
-        var end = 0
-        while true {
-            while end + 4 <= pending.count {
-                if pending[end..<end + 4].elementsEqual([13, 10, 13, 10]) { return String(decoding: take(end + 4), as: UTF8.self) }
-                end += 1
-            }
-            guard await fill(pending.count + 1) else { return String(decoding: take(pending.count), as: UTF8.self) }
-        }
-    }
-
-    /// Reads everything up to the end of the stream.
-    func readToEnd() async throws -> [UInt8] {
-        while await fill(pending.count + 1) {}
-        return take(pending.count)
-    }
-
-    /// The next frame (payloads up to 65535 bytes), or nil at the end of the stream.
-    func readFrame() async throws -> (opcode: UInt8, fin: Bool, masked: Bool, payload: [UInt8])? {
-        guard await fill(2) else { return nil }
-        let header = take(2)
-        var length = Int(header[1] & 0x7F)
-        if length == 126 {
-            guard await fill(2) else { return nil }
-            let bytes = take(2)
-            length = Int(bytes[0]) << 8 | Int(bytes[1])
-        }
-        let masked = header[1] & 0x80 != 0
-        guard await fill(length + (masked ? 4 : 0)) else { return nil }
-        if masked { _ = take(4) }
-        return (header[0] & 0x0F, header[0] & 0x80 != 0, masked, take(length))
-    }
-
-    /// A masked FIN frame with a payload of at most 125 bytes.
-    static func maskedFrame(opcode: UInt8, _ payload: [UInt8]) -> [UInt8] {
-        let key: [UInt8] = [0xA1, 0xB2, 0xC3, 0xD4]
-        return [0x80 | opcode, 0x80 | UInt8(payload.count)] + key + payload.enumerated().map { $0.element ^ key[$0.offset % 4] }
     }
 }
