@@ -101,7 +101,7 @@ final class OpenConnections: Sendable {
     private let count = Atomic<Int>(0)
     private let entries = Mutex<[ObjectIdentifier: Entry]>([:])
 
-    /// Open connections, counted from the upgrade to the end of `serve`.
+    /// Open connections, counted from the upgrade until the connection closes.
     var value: Int { count.load(ordering: .relaxed) }
 
     func opened() { count.add(1, ordering: .relaxed) }

@@ -14,7 +14,7 @@ import OCPPRPC
 ///
 /// Hummingbird runs the listener (lifecycle, graceful shutdown, TLS); the WebSocket itself is a few NIO channel
 /// handlers (`WebSocketUpgradeChannel`), so a frame reaches its session with plain calls on the connection's
-/// event loop: no task and no async stream per message (docs/performance.md).
+/// event loop: no async stream and no actor hop per message (docs/performance.md).
 public struct OCPPEndpoint: Sendable {
     /// Listener settings.
     public struct Configuration: Sendable {
