@@ -93,9 +93,6 @@ import Testing
     static func answer(_ cp: String, _ action: String, _ payload: JSONValue) async -> Result<JSONValue, ScriptCallError> {
         switch action {
         case "TriggerMessage": return .success(["status": "Accepted", "echo": payload])
-        case "Slow":
-            try? await Task.sleep(for: .milliseconds(800))
-            return .success(["status": "Late"])
         default: return .failure(ScriptCallError(code: "NotSupported", description: "\(action) is not supported"))
         }
     }
@@ -143,13 +140,17 @@ import Testing
     @Test func aSlowCallDoesNotDelayOtherEvents() async throws {
         let folder = try ScriptFolder(Self.scripts)
         defer { folder.remove() }
-        let host = MemoryHost(answer: Self.answer)
+        let slow = HeldAnswers(result: ["status": "Late"])
+        let host = MemoryHost { cp, action, payload in
+            action == "Slow" ? await slow.answer() : await Self.answer(cp, action, payload)
+        }
         let (engine, _) = startEngine(folder, host: host)
         defer { engine.stop() }
         host.write("Slow.Go", 1)
         host.write("Fast.Go", 1)
         #expect(await eventually { host["Fast.Done"] == .bool(true) })
-        #expect(host["Slow.Done"] == nil)
+        #expect(slow.started == 1 && host["Slow.Done"] == nil)
+        slow.release()
         #expect(await eventually { host["Slow.Done"] == .string("Late") })
     }
 

@@ -96,15 +96,14 @@ struct RecordingLogHandler: LogHandler {
                 """
         ])
         defer { folder.remove() }
-        let host = MemoryHost(answer: { _, _, _ in
-            try? await Task.sleep(for: .milliseconds(100))
-            return .success(["status": "real"])
-        })
+        let held = HeldAnswers(result: ["status": "real"])
+        let host = MemoryHost(answer: { _, _, _ in await held.answer() })
         let (engine, _) = startEngine(folder, host: host)
         defer { engine.stop() }
         host.write("Wait", 1)
         host.write("Steal", 1)
         #expect(await eventually { host["Steal.Result"] == .string("false:cannot resume a handler's coroutine") })
+        held.release()
         #expect(await eventually { host["Wait.Done"] == .string("real") })
     }
 
@@ -138,16 +137,15 @@ final class EntryBox: Sendable {
             """
         let folder = try ScriptFolder(["slow.lua": source])
         defer { folder.remove() }
-        let host = MemoryHost(answer: { _, _, _ in
-            try? await Task.sleep(for: .milliseconds(150))
-            return .success(["status": "answered"])
-        })
+        let held = HeldAnswers(result: ["status": "answered"])
+        let host = MemoryHost(answer: { _, _, _ in await held.answer() })
         let (engine, _) = startEngine(folder, host: host)
         defer { engine.stop() }
         host.write("Go", 1)
-        try await Task.sleep(for: .milliseconds(20))
+        #expect(await eventually { held.started == 1 })
         #expect(await engine.reload().isEmpty)
-        try await Task.sleep(for: .milliseconds(300))
+        held.release()
+        try await Task.sleep(for: .milliseconds(300))  // time for the abandoned answer to (wrongly) land
         #expect(host["Late"] == nil)
         host.write("Ping", 7)
         #expect(await eventually { host["Pong"] == .int(7) })
@@ -159,15 +157,14 @@ final class EntryBox: Sendable {
     @Test func stopWithACallInFlightEndsCleanly() async throws {
         let folder = try ScriptFolder(["slow.lua": "on_change('Go', function() call('CP1', 'Slow'); tag.set('Late', true) end)\n"])
         defer { folder.remove() }
-        let host = MemoryHost(answer: { _, _, _ in
-            try? await Task.sleep(for: .milliseconds(100))
-            return .success([:])
-        })
+        let held = HeldAnswers(result: [:])
+        let host = MemoryHost(answer: { _, _, _ in await held.answer() })
         let (engine, _) = startEngine(folder, host: host)
         host.write("Go", 1)
-        try await Task.sleep(for: .milliseconds(20))
+        #expect(await eventually { held.started == 1 })
         engine.stop()
-        try await Task.sleep(for: .milliseconds(200))
+        held.release()
+        try await Task.sleep(for: .milliseconds(200))  // time for the abandoned answer to (wrongly) land
         #expect(host["Late"] == nil)
         // Started again, the engine serves as before.
         #expect(await engine.start().isEmpty)

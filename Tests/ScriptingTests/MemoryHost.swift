@@ -92,8 +92,10 @@ struct ScriptFolder {
     }
 }
 
-/// Polls `condition` every few milliseconds until it holds or `seconds` pass.
-func eventually(within seconds: Double = 5, _ condition: () -> Bool) async -> Bool {
+/// Polls `condition` every few milliseconds until it holds or `seconds` pass. The deadline only bounds how
+/// long a failing test takes: the suite runs hundreds of tests at once on as few as two cores, where a task
+/// can wait seconds for a thread (CI saw five), so a short deadline fails tests that would have passed.
+func eventually(within seconds: Double = 30, _ condition: () -> Bool) async -> Bool {
     let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
     while ContinuousClock.now < deadline {
         if condition() { return true }
@@ -112,4 +114,48 @@ func startEngine(
     host.attach(engine)
     let errors = engine.start()
     return (engine, errors)
+}
+
+/// Answers for `call` that wait until the test releases them: a test can then know a call is in flight
+/// (`started`) and decide what happens before its answer arrives, without guessing with sleeps.
+final class HeldAnswers: Sendable {
+    private struct State {
+        var started = 0
+        var released = false
+        var waiting: [CheckedContinuation<Void, Never>] = []
+    }
+
+    private let state = Mutex(State())
+    private let result: JSONValue
+
+    init(result: JSONValue) {
+        self.result = result
+    }
+
+    /// How many calls have asked for an answer so far.
+    var started: Int { state.withLock { $0.started } }
+
+    /// The answer, once `release()` has been called.
+    func answer() async -> Result<JSONValue, ScriptCallError> {
+        await withCheckedContinuation { continuation in
+            let answerNow = state.withLock { state in
+                state.started += 1
+                if state.released { return true }
+                state.waiting.append(continuation)
+                return false
+            }
+            if answerNow { continuation.resume() }
+        }
+        return .success(result)
+    }
+
+    /// Answers every held call and every later one at once.
+    func release() {
+        let waiting = state.withLock { state in
+            state.released = true
+            defer { state.waiting = [] }
+            return state.waiting
+        }
+        for continuation in waiting { continuation.resume() }
+    }
 }

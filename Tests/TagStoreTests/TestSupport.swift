@@ -89,8 +89,9 @@ func withStore(
     await store.close()
 }
 
-/// Polls `condition` until it holds or `timeout` passes; returns whether it held.
-func eventually(timeout: Duration = .seconds(5), _ condition: () async throws -> Bool) async rethrows -> Bool {
+/// Polls `condition` until it holds or `timeout` passes; returns whether it held. The deadline is long because
+/// it only bounds how long a failing test takes (see `eventually` in the scripting tests).
+func eventually(timeout: Duration = .seconds(30), _ condition: () async throws -> Bool) async rethrows -> Bool {
     let deadline = ContinuousClock.now + timeout
     while ContinuousClock.now < deadline {
         if try await condition() { return true }
@@ -101,7 +102,7 @@ func eventually(timeout: Duration = .seconds(5), _ condition: () async throws ->
 
 /// Collects batches from a change stream until `enough` says so or `timeout` passes.
 func collect(
-    _ stream: AsyncStream<[TagChange]>, timeout: Duration = .seconds(5),
+    _ stream: AsyncStream<[TagChange]>, timeout: Duration = .seconds(30),
     until enough: @escaping @Sendable ([TagChange]) -> Bool
 ) async -> [TagChange] {
     await withTaskGroup(of: [TagChange]?.self) { group in

@@ -41,7 +41,7 @@ struct HTTP {
     }
 
     /// Polls a tag until `predicate` holds (at most `timeout`).
-    func waitForTag(_ name: String, timeout: Duration = .seconds(10), _ predicate: (JSONValue?) -> Bool) async throws -> JSONValue? {
+    func waitForTag(_ name: String, timeout: Duration = .seconds(30), _ predicate: (JSONValue?) -> Bool) async throws -> JSONValue? {
         let clock = ContinuousClock()
         let deadline = clock.now + timeout
         while true {

@@ -70,7 +70,7 @@ final class TestChargePoint: Sendable {
     }
 
     /// Whether the connection has ended (the bridge closed it).
-    func waitUntilClosed(timeout: Duration = .seconds(10)) async -> Bool {
+    func waitUntilClosed(timeout: Duration = .seconds(30)) async -> Bool {
         await withTaskGroup(of: Bool.self) { group in
             group.addTask { [task] in
                 _ = try? await task.value
