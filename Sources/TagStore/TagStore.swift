@@ -194,12 +194,19 @@ public final class TagStore: Sendable {
         }
     }
 
+    /// Whether ``waitForRoom()`` would return at once: fewer than ``TagStoreConfiguration/maxBacklog`` writes
+    /// are queued, or the store is closed.
+    public var hasRoom: Bool {
+        let limit = configuration.maxBacklog
+        return state.withLock { $0.pending.count < limit || $0.closed }
+    }
+
     /// Returns at once while fewer than ``TagStoreConfiguration/maxBacklog`` writes are queued; otherwise waits
     /// until commits bring the queue below it (or the store closes). Writers that can wait (the bridge before
     /// answering a charge point) call it, so that a flood is slowed to what SQLite commits.
     public func waitForRoom() async {
         let limit = configuration.maxBacklog
-        if state.withLock({ $0.pending.count < limit || $0.closed }) { return }
+        if hasRoom { return }
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let full = state.withLock { state -> Bool in
                 guard state.pending.count >= limit, !state.closed else { return false }

@@ -27,6 +27,20 @@ public final class CentralSystem16: IncomingCallHandler {
         await core.handle(action: action, payload: payload, session: session, descriptor: OCPP16Actions.descriptor(for: action), answer: answer)
     }
 
+    public func answerAtOnce(action: String, payload: JSONValue, session: ChargePointSession) -> Result<JSONValue, RPCError>? {
+        core.answerAtOnce(
+            action: action, payload: payload, session: session, descriptor: OCPP16Actions.descriptor(for: action),
+            acknowledges: Self.acknowledges)
+    }
+
+    /// The notifications `answer` acknowledges with an empty answer (and a copy upstream, if any).
+    static func acknowledges(_ action: String) -> Bool {
+        switch action {
+        case "StatusNotification", "MeterValues", "DiagnosticsStatusNotification", "FirmwareStatusNotification": true
+        default: false
+        }
+    }
+
     private func answer(
         action: String, payload: JSONValue, chargePoint cp: String, route: Route, upstream: Upstreams,
         extra: inout [String: JSONValue]

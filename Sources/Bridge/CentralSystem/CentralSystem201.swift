@@ -25,6 +25,21 @@ public final class CentralSystem201: IncomingCallHandler {
         await core.handle(action: action, payload: payload, session: session, descriptor: OCPP201Actions.descriptor(for: action), answer: answer)
     }
 
+    public func answerAtOnce(action: String, payload: JSONValue, session: ChargePointSession) -> Result<JSONValue, RPCError>? {
+        core.answerAtOnce(
+            action: action, payload: payload, session: session, descriptor: OCPP201Actions.descriptor(for: action),
+            acknowledges: Self.acknowledges)
+    }
+
+    /// The notifications `answer` acknowledges with an empty answer (and a copy upstream, if any): all but the
+    /// actions it decides or stores.
+    static func acknowledges(_ action: String) -> Bool {
+        switch action {
+        case "Authorize", "TransactionEvent", "DataTransfer", "NotifyEVChargingNeeds": false
+        default: true
+        }
+    }
+
     private func answer(
         action: String, payload: JSONValue, chargePoint cp: String, route: Route, upstream: Upstreams,
         extra: inout [String: JSONValue]

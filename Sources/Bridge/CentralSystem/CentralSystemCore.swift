@@ -51,33 +51,17 @@ struct CentralSystemCore: Sendable {
         await tags.waitForRoom()
         let cp = session.chargePointId
         let now = Date()
-        registry.touch(cp, at: now)
-        guard let descriptor else {
-            return .failure(RPCError(.notImplemented, "unknown action '\(action)'"))
-        }
-        guard descriptor.initiator.chargePointMaySend else {
-            return .failure(RPCError(.notSupported, "\(action) is sent by the Central System, not by a charge point"))
-        }
-        do {
-            try descriptor.validateRequest(payload)
-        } catch {
-            return .failure(RPCError(error, version: version))
-        }
+        if let error = admit(action, payload, chargePoint: cp, descriptor: descriptor, at: now) { return .failure(error) }
         var extra: [String: JSONValue] = [:]
         let response: JSONValue
         do {
             let (route, upstream) = upstreams(for: cp, action: action)
             if admission.isPending(cp) {
-                // Waiting for an operator: only BootNotification is answered, Pending (docs/security.md).
-                guard action == "BootNotification" else {
-                    return .failure(RPCError(.securityError, "charge point '\(cp)' is pending: an operator has not accepted it yet"))
-                }
-                response = [
-                    "status": "Pending", "currentTime": .string(OCPPDateTime.format(now)),
-                    "interval": .int(Int64(configuration.security.pendingInterval)),
-                ]
-            } else if let answer = await answerBootOrHeartbeat(action, payload, upstream: upstream) {
-                response = answer
+                guard action == "BootNotification" else { return .failure(pendingError(cp)) }
+                response = pendingBootAnswer(at: now)
+            } else if let local = bootOrHeartbeatAnswer(action, at: now) {
+                await upstream.copy(action, payload)
+                response = local
             } else {
                 response = try await answer(action, payload, cp, route, upstream, &extra)
             }
@@ -87,11 +71,92 @@ struct CentralSystemCore: Sendable {
                 metadata: ["ocpp.chargePointId": .string(cp), "ocpp.action": .string(action), "error": .string("\(error)")])
             return .failure(RPCError(.internalError, "the bridge could not process \(action)"))
         }
+        return .success(mapped(action, payload, response: response, extra: extra, chargePoint: cp, at: now))
+    }
+
+    /// `handle`'s answer, given at once, for a CALL that needs no waiting: the write queue has room, the charge
+    /// point has no upstream to copy to, and the bridge answers the action alone (BootNotification, Heartbeat,
+    /// or one of the notifications a version `acknowledges` with an empty answer). nil otherwise, before
+    /// anything was done.
+    func answerAtOnce(
+        action: String, payload: JSONValue, session: ChargePointSession, descriptor: ActionDescriptor?,
+        acknowledges: (String) -> Bool
+    ) -> Result<JSONValue, RPCError>? {
+        let cp = session.chargePointId
+        let pending = admission.isPending(cp)
+        guard pending || action == "BootNotification" || action == "Heartbeat" || acknowledges(action),
+            tags.hasRoom, proxy.links(for: cp).isEmpty
+        else { return nil }
+        let now = Date()
+        if let error = admit(action, payload, chargePoint: cp, descriptor: descriptor, at: now) { return .failure(error) }
+        let response: JSONValue
+        if pending {
+            guard action == "BootNotification" else { return .failure(pendingError(cp)) }
+            response = pendingBootAnswer(at: now)
+        } else {
+            response = bootOrHeartbeatAnswer(action, at: now) ?? [:]
+        }
+        return .success(mapped(action, payload, response: response, extra: [:], chargePoint: cp, at: now))
+    }
+
+    /// Notes the charge point as seen and checks the CALL: a known action, one a charge point may send, with a
+    /// payload its schema accepts. The error to answer, or nil.
+    private func admit(
+        _ action: String, _ payload: JSONValue, chargePoint cp: String, descriptor: ActionDescriptor?, at now: Date
+    ) -> RPCError? {
+        registry.touch(cp, at: now)
+        guard let descriptor else {
+            return RPCError(.notImplemented, "unknown action '\(action)'")
+        }
+        guard descriptor.initiator.chargePointMaySend else {
+            return RPCError(.notSupported, "\(action) is sent by the Central System, not by a charge point")
+        }
+        do {
+            try descriptor.validateRequest(payload)
+        } catch {
+            return RPCError(error, version: version)
+        }
+        return nil
+    }
+
+    /// Waiting for an operator: only BootNotification is answered, Pending (docs/security.md).
+    private func pendingError(_ cp: String) -> RPCError {
+        RPCError(.securityError, "charge point '\(cp)' is pending: an operator has not accepted it yet")
+    }
+
+    private func pendingBootAnswer(at now: Date) -> JSONValue {
+        [
+            "status": "Pending", "currentTime": .string(OCPPDateTime.format(now)),
+            "interval": .int(Int64(configuration.security.pendingInterval)),
+        ]
+    }
+
+    /// BootNotification and Heartbeat, answered alike in both versions (`handle` sends a copy upstream); nil for
+    /// any other action.
+    private func bootOrHeartbeatAnswer(_ action: String, at now: Date) -> JSONValue? {
+        switch action {
+        case "BootNotification":
+            return [
+                "status": "Accepted", "currentTime": .string(OCPPDateTime.format(now)),
+                "interval": .int(Int64(configuration.heartbeatInterval)),
+            ]
+        case "Heartbeat":
+            return ["currentTime": .string(OCPPDateTime.format(now))]
+        default:
+            return nil
+        }
+    }
+
+    /// Queues the tag writes of a CALL and its answer (the mapping rules, and `LastSeen`); returns the answer.
+    private func mapped(
+        _ action: String, _ payload: JSONValue, response: JSONValue, extra: [String: JSONValue], chargePoint cp: String,
+        at now: Date
+    ) -> JSONValue {
         let context = MappingContext(chargePointId: cp, now: now, request: payload, response: response, extra: extra)
         var writes = mapping.tags(for: action, version: version, context: context).map { TagWrite(mapped: $0, timestamp: now) }
         writes.append(TagWrite(name: "\(cp).LastSeen", value: .string(OCPPDateTime.format(now)), timestamp: now))
         tags.write(writes)
-        return .success(response)
+        return response
     }
 
     /// The route of `action` and the charge point's upstream links as the message sees them.
@@ -123,24 +188,6 @@ struct CentralSystemCore: Sendable {
         case .local:
             // Answered by the bridge alone: everything is accepted.
             return DecisionHandshake.Decision(status: "Accepted", data: nil, timedOut: false)
-        }
-    }
-
-    /// BootNotification and Heartbeat, answered alike in both versions (a copy goes upstream); nil for any
-    /// other action.
-    private func answerBootOrHeartbeat(_ action: String, _ payload: JSONValue, upstream: Upstreams) async -> JSONValue? {
-        switch action {
-        case "BootNotification":
-            await upstream.copy(action, payload)
-            return [
-                "status": "Accepted", "currentTime": .string(OCPPDateTime.format(Date())),
-                "interval": .int(Int64(configuration.heartbeatInterval)),
-            ]
-        case "Heartbeat":
-            await upstream.copy(action, payload)
-            return ["currentTime": .string(OCPPDateTime.format(Date()))]
-        default:
-            return nil
         }
     }
 

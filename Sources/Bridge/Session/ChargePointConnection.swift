@@ -23,4 +23,15 @@ public protocol ChargePointConnection: Sendable {
 /// Answers the CALLs a charge point sends: a CALLRESULT payload, or an error that becomes a CALLERROR.
 public protocol IncomingCallHandler: Sendable {
     func handle(action: String, payload: JSONValue, session: ChargePointSession) async -> Result<JSONValue, RPCError>
+
+    /// The same answer as `handle`, given on the caller's thread, for a CALL that needs no waiting (nothing to
+    /// decide, read or forward); nil leaves the CALL to `handle`. It must not have acted on the CALL when it
+    /// returns nil.
+    func answerAtOnce(action: String, payload: JSONValue, session: ChargePointSession) -> Result<JSONValue, RPCError>?
+}
+
+extension IncomingCallHandler {
+    public func answerAtOnce(action: String, payload: JSONValue, session: ChargePointSession) -> Result<JSONValue, RPCError>? {
+        nil
+    }
 }

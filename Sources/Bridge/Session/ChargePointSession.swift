@@ -34,20 +34,28 @@ public final class ChargePointSession: Sendable {
         var budget: MessageBudget
         var lastRefusalLog: ContinuousClock.Instant?
         var refusedSinceLog = 0
-        /// CALLs from the charge point waiting for the answering task, in arrival order.
+        /// CALLs from the charge point not answered yet, in arrival order; the one being answered stays first.
         var incoming: [IncomingCall] = []
-        /// CALLs received and not answered yet: queued, or being answered.
-        var pendingIncoming = 0
-        /// Whether a task is answering `incoming`. It exists only while there are CALLs to answer: a task keeps
-        /// the memory of its deepest call chain until it ends, which a task per connection would hold forever
-        /// (about 10 KiB per connection; docs/performance.md).
+        /// Whether `incoming` is being answered, at once or by a task. The task exists only while there are CALLs
+        /// to answer: a task keeps the memory of its deepest call chain until it ends, which a task per
+        /// connection would hold forever (about 10 KiB per connection; docs/performance.md).
         var answering = false
 
-        /// Marks the answering task as running if it should start now.
+        /// Marks the answering as running if it should start now.
         mutating func claimAnswering() -> Bool {
             guard isStarted, !answering, !incoming.isEmpty else { return false }
             answering = true
             return true
+        }
+
+        /// The CALL to answer next, left at the head of the queue until answered; nil (and the answering
+        /// stops) when none is queued.
+        mutating func firstIncomingOrStopAnswering() -> IncomingCall? {
+            guard let first = incoming.first else {
+                answering = false
+                return nil
+            }
+            return first
         }
 
         /// Counts one refused message; returns the number refused since the last log line when a new line is due
@@ -90,43 +98,45 @@ public final class ChargePointSession: Sendable {
         if answer { answerQueued() }
     }
 
-    /// Starts the task that answers the queued CALLs and ends when none is left (the caller claimed it).
+    /// Answers the queued CALLs (the caller claimed the answering): on the caller's thread while the handler
+    /// can answer them at once, then with a task that ends when none is left. A CALL answered at once costs no
+    /// task, no hop and no suspension (docs/performance.md).
     private func answerQueued() {
-        Task { await Self.answer(self) }
-    }
-
-    /// The next CALL to answer; nil (and the answering task ends) when none is queued.
-    private func nextCall() -> IncomingCall? {
-        state.withLock { state in
-            guard !state.incoming.isEmpty else {
-                state.answering = false
-                return nil
+        while let call = state.withLock({ $0.firstIncomingOrStopAnswering() }) {
+            guard let result = handler.answerAtOnce(action: call.action, payload: call.payload, session: self) else {
+                Task { await Self.answer(self) }
+                return
             }
-            return state.incoming.removeFirst()
+            reply(to: call, with: result)
         }
     }
 
     /// Answers queued CALLs until none is left.
     private static func answer(_ session: ChargePointSession) async {
-        while let call = session.nextCall() {
+        while let call = session.state.withLock({ $0.firstIncomingOrStopAnswering() }) {
             let result = await session.handler.handle(action: call.action, payload: call.payload, session: session)
-            let reply: RPCMessage
-            switch result {
-            case .success(let payload):
-                reply = .callResult(id: call.id, payload: payload)
-            case .failure(let error):
-                reply = .callError(id: call.id, error: error, version: session.version)
-                session.logger.info(
-                    "answered CALLERROR",
-                    metadata: [
-                        "ocpp.action": .string(call.action), "ocpp.messageId": .string(call.id),
-                        "ocpp.error": .string(error.errorCode(for: session.version).rawValue),
-                        "ocpp.reason": .string(error.errorDescription),
-                    ])
-            }
-            session.connection.send(reply.text)
-            session.state.withLock { $0.pendingIncoming -= 1 }
+            session.reply(to: call, with: result)
         }
+    }
+
+    /// Sends the answer to the CALL at the head of the queue, which then leaves it.
+    private func reply(to call: IncomingCall, with result: Result<JSONValue, RPCError>) {
+        let reply: RPCMessage
+        switch result {
+        case .success(let payload):
+            reply = .callResult(id: call.id, payload: payload)
+        case .failure(let error):
+            reply = .callError(id: call.id, error: error, version: version)
+            logger.info(
+                "answered CALLERROR",
+                metadata: [
+                    "ocpp.action": .string(call.action), "ocpp.messageId": .string(call.id),
+                    "ocpp.error": .string(error.errorCode(for: version).rawValue),
+                    "ocpp.reason": .string(error.errorDescription),
+                ])
+        }
+        connection.send(reply.text)
+        state.withLock { _ = $0.incoming.removeFirst() }
     }
 
     /// What `receive` does with a message once the budget and the queue have had their say.
@@ -164,11 +174,10 @@ public final class ChargePointSession: Sendable {
                 case .disconnect:
                     return .flood
                 }
-                guard state.pendingIncoming < limits.maxPendingCalls else {
-                    let reason = "\(state.pendingIncoming) CALLs are waiting for their answer; OCPP-J allows one at a time"
+                guard state.incoming.count < limits.maxPendingCalls else {
+                    let reason = "\(state.incoming.count) CALLs are waiting for their answer; OCPP-J allows one at a time"
                     return .refused(reason, log: state.countRefusal())
                 }
-                state.pendingIncoming += 1
                 state.incoming.append(IncomingCall(id: id, action: action, payload: payload))
                 return .queued(startAnswering: state.claimAnswering())
             }

@@ -46,6 +46,9 @@ public final class TagService: Sendable {
     /// Waits while the store's queue of uncommitted writes is full (``TagStore/waitForRoom()``).
     public func waitForRoom() async { await store.waitForRoom() }
 
+    /// Whether `waitForRoom()` would return at once (``TagStore/hasRoom``).
+    public var hasRoom: Bool { store.hasRoom }
+
     /// The current value of a tag.
     public func value(_ name: String) -> TagValue? { store.value(name) }
 
