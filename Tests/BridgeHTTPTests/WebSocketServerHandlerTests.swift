@@ -555,7 +555,7 @@ import Testing
             let started = ContinuousClock.now
             try await ws.write(RawClient.maskedFrame(opcode: 0x8, [0x03, 0xE9]))
             #expect(try await ws.readToEnd().isEmpty)
-            #expect(ContinuousClock.now - started < .seconds(2))
+            #expect(ContinuousClock.now - started < .seconds(10), "not the 20 s close timeout")
         }
     }
 

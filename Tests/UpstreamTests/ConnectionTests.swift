@@ -21,7 +21,7 @@ struct ConnectionTests {
         #expect(info.initiator == .local)
         #expect(info.error?.contains("pong") == true)
         #expect(elapsed >= .milliseconds(500))  // not before the pong was due
-        #expect(elapsed < .seconds(5))
+        #expect(elapsed < .seconds(9))  // well before withTimeout's 10 s
     }
 
     @Test func staysConnectedWhileTheServerAnswersPings() async throws {

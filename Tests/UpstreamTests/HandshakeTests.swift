@@ -84,9 +84,9 @@ struct HandshakeTests {
         let url = server.url()
         await server.stop()
         let start = ContinuousClock.now
-        let error = await connectError { () async throws(UpstreamConnectError) in try await connect(url, timeout: .seconds(5)) }
+        let error = await connectError { () async throws(UpstreamConnectError) in try await connect(url, timeout: .seconds(30)) }
         #expect(error?.kind == .unreachable)
-        #expect(ContinuousClock.now - start < .seconds(3))
+        #expect(ContinuousClock.now - start < .seconds(10), "not the 30 s timeout")
     }
 
     @Test func timesOutWhenTheServerNeverAnswers() async throws {
@@ -97,7 +97,7 @@ struct HandshakeTests {
         #expect(error == .timeout)
         let elapsed = ContinuousClock.now - start
         #expect(elapsed >= .milliseconds(400))
-        #expect(elapsed < .seconds(3))
+        #expect(elapsed < .seconds(10))
     }
 
     @Test(arguments: ["http://127.0.0.1/ocpp", "ws://", "ws://127.0.0.1:99999/x", "127.0.0.1:9000", "ws://user:pw@host/x", "ws://host/a b"])
