@@ -109,8 +109,19 @@ import Testing
         let (engine, _) = startEngine(folder, host: host)
         #expect(await eventually { (host["Ticks"].flatMap { if case .int(let n) = $0 { n } else { nil } } ?? 0) >= 3 })
         engine.stop()
-        try await Task.sleep(for: .milliseconds(60))
-        let stopped = host["Ticks"]
+        // Stopped, the count stays put: it must rest for 300 ms (a timer every 50 ms would move it) well
+        // within 30 s, however long the engine's thread waits to run its stop.
+        var stopped = host["Ticks"]
+        var restingSince = ContinuousClock.now
+        let deadline = ContinuousClock.now + .seconds(30)
+        while ContinuousClock.now - restingSince < .milliseconds(300), ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+            if host["Ticks"] != stopped {
+                stopped = host["Ticks"]
+                restingSince = ContinuousClock.now
+            }
+        }
+        #expect(ContinuousClock.now < deadline, "the timer kept firing after stop()")
         try await Task.sleep(for: .milliseconds(200))
         #expect(host["Ticks"] == stopped)
     }
