@@ -38,6 +38,21 @@ struct BoundStatement {
         }
     }
 
+    /// Steps the statement once and returns what `read` makes of the first row (nil: no row), then resets it
+    /// and clears its values.
+    func firstRow<Value>(_ read: (SQLiteStatement) -> Value) throws -> Value? {
+        let handle = statement.sqliteStatement
+        defer {
+            sqlite3_reset(handle)
+            sqlite3_clear_bindings(handle)
+        }
+        switch sqlite3_step(handle) {
+        case SQLITE_ROW: return read(handle)
+        case SQLITE_DONE: return nil
+        case let code: throw error(code)
+        }
+    }
+
     private func error(_ code: Int32) -> DatabaseError {
         DatabaseError(
             resultCode: ResultCode(rawValue: code),

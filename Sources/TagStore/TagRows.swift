@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 
 /// SQL and row decoding for the `tags` and `tag_changes` tables.
 enum TagRows {
@@ -39,9 +40,50 @@ enum TagRows {
         WHERE seq <= (SELECT seq FROM tag_changes ORDER BY seq DESC LIMIT 1 OFFSET ?)
         """
 
-    /// Writes one tag with the cached upsert statement.
+    /// The statements one batch runs, each looked up in GRDB's statement cache once per batch rather than once
+    /// per row (the lookup hashes the SQL text).
+    private struct BatchStatements {
+        let db: Database
+        let selectState: BoundStatement
+        let upsert: BoundStatement
+        /// `insertChanges` of 1, 2, 4, ... 64 rows, fetched when first needed.
+        var insertChanges: [BoundStatement?] = Array(repeating: nil, count: TagRows.insertChanges.count)
+
+        init(_ db: Database) throws {
+            self.db = db
+            selectState = try BoundStatement(db, sql: TagRows.selectState)
+            upsert = try BoundStatement(db, sql: TagRows.upsert)
+        }
+
+        /// The insert of `1 << power` change-log rows.
+        mutating func insertChanges(power: Int) throws -> BoundStatement {
+            if let statement = insertChanges[power] { return statement }
+            let statement = try BoundStatement(db, sql: TagRows.insertChanges[power])
+            insertChanges[power] = statement
+            return statement
+        }
+    }
+
+    /// A tag's value, type and quality as stored (nil: no row).
+    private static func state(of name: String, with select: BoundStatement) throws -> TagBatch.State? {
+        try select.bind(name, at: 1)
+        return try select.firstRow { row in
+            TagBatch.State(
+                value: DatabaseValue(sqliteStatement: row, index: 0),
+                type: sqlite3_column_type(row, 1) == SQLITE_NULL ? nil : String(sqliteStatement: row, index: 1),
+                quality: sqlite3_column_type(row, 2) == SQLITE_NULL
+                    ? TagQuality.good.rawValue : String(sqliteStatement: row, index: 2))
+        }
+    }
+
+    /// Writes one tag with the cached upsert statement (one write at a time, as the triggers expect a batch to
+    /// read: `TagBatchTests` compares `write` with it).
     static func upsert(_ write: TagWrite, in db: Database) throws {
-        let statement = try BoundStatement(db, sql: upsert)
+        try upsert(write, with: BoundStatement(db, sql: upsert))
+    }
+
+    /// Writes one tag with the upsert statement.
+    private static func upsert(_ write: TagWrite, with statement: BoundStatement) throws {
         try bindLogged(write, to: statement, from: 1)
         try statement.bind(write.unit, at: 6)
         try statement.bind(write.access.rawValue, at: 7)
@@ -61,12 +103,8 @@ enum TagRows {
     /// Commits a batch of queued writes as ``TagBatch`` plans it: the change log gets the rows it would get
     /// from upserting every write in turn, with one or two upserts per tag.
     static func write(_ batch: [TagWrite], in db: Database) throws {
-        let select = try db.cachedStatement(sql: selectState)
-        let steps = try TagBatch.plan(batch) { name in
-            try Row.fetchOne(select, arguments: [name]).map { row in
-                TagBatch.State(value: row[0], type: row[1], quality: row[2] ?? TagQuality.good.rawValue)
-            }
-        }
+        var statements = try BatchStatements(db)
+        let steps = try TagBatch.plan(batch) { name in try state(of: name, with: statements.selectState) }
         var changes: [TagWrite] = []
         for (write, step) in zip(batch, steps) {
             switch step {
@@ -76,24 +114,24 @@ enum TagRows {
                 changes.append(write)
             case .logThenUpsert:
                 changes.append(write)
-                try insertChanges(&changes, in: db)
-                try upsert(write, in: db)
+                try insertChanges(&changes, with: &statements)
+                try upsert(write, with: statements.upsert)
             case .upsert:
-                try insertChanges(&changes, in: db)
-                try upsert(write, in: db)
+                try insertChanges(&changes, with: &statements)
+                try upsert(write, with: statements.upsert)
             }
         }
-        try insertChanges(&changes, in: db)
+        try insertChanges(&changes, with: &statements)
     }
 
     /// Appends `changes` to the change log in order, in multi-row inserts of up to 64 rows, and empties it.
-    private static func insertChanges(_ changes: inout [TagWrite], in db: Database) throws {
+    private static func insertChanges(_ changes: inout [TagWrite], with statements: inout BatchStatements) throws {
         var start = changes.startIndex
         while start < changes.endIndex {
             // Chunks of 64, 32, ... 1 rows: at most seven statements in the cache.
             var size = 64
             while size > changes.endIndex - start { size /= 2 }
-            let statement = try BoundStatement(db, sql: insertChanges[size.trailingZeroBitCount])
+            let statement = try statements.insertChanges(power: size.trailingZeroBitCount)
             var first: Int32 = 1
             for write in changes[start..<start + size] {
                 try bindLogged(write, to: statement, from: first)
