@@ -31,11 +31,15 @@ extension TagStore {
         let limit = configuration.maxBatch
         let (batch, more) = state.withLock { state -> ([TagWrite], Bool) in
             guard state.pending.count > limit else {
-                defer { state.pending.removeAll(keepingCapacity: true) }
+                defer {
+                    state.pending.removeAll(keepingCapacity: true)
+                    pendingCount.store(0, ordering: .relaxed)
+                }
                 return (state.pending, false)
             }
             let head = Array(state.pending.prefix(limit))
             state.pending.removeFirst(limit)
+            pendingCount.store(state.pending.count, ordering: .relaxed)
             return (head, true)
         }
         guard !batch.isEmpty else { return }
@@ -61,7 +65,10 @@ extension TagStore {
                 return .commit
             }
         } catch {
-            state.withLock { $0.pending.insert(contentsOf: batch, at: 0) }
+            state.withLock { state in
+                state.pending.insert(contentsOf: batch, at: 0)
+                pendingCount.store(state.pending.count, ordering: .relaxed)
+            }
             throw error
         }
         // Our own rows are read back only for subscribers of every change (the REST long poll); this process

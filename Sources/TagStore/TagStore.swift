@@ -19,6 +19,9 @@ public final class TagStore: Sendable {
     let logger: Logger
     let pool: DatabasePool
     let state: Mutex<State>
+    /// `state.pending.count`, stored under the lock after each change, so that `hasRoom` takes no lock: the
+    /// bridge asks it for every CALL it answers at once, while the writer thread takes the lock for its batches.
+    let pendingCount = Atomic<Int>(0)
     /// Wakes the flush task after a write.
     let flushSignal: AsyncStream<Void>.Continuation
 
@@ -180,11 +183,19 @@ public final class TagStore: Sendable {
             for var write in writes {
                 write.value = write.value.normalized
                 write.timestamp = Timestamp.truncated(write.timestamp)
-                state.tags[write.name] = Tag(
-                    name: write.name, value: write.value, quality: write.quality, updatedAt: write.timestamp,
-                    unit: write.unit ?? state.tags[write.name]?.unit, access: write.access)
+                // One lookup of the name: the known tag is replaced where it sits.
+                if let known = state.tags.index(forKey: write.name) {
+                    state.tags.values[known] = Tag(
+                        name: write.name, value: write.value, quality: write.quality, updatedAt: write.timestamp,
+                        unit: write.unit ?? state.tags.values[known].unit, access: write.access)
+                } else {
+                    state.tags[write.name] = Tag(
+                        name: write.name, value: write.value, quality: write.quality, updatedAt: write.timestamp,
+                        unit: write.unit, access: write.access)
+                }
                 state.pending.append(write)
             }
+            pendingCount.store(state.pending.count, ordering: .relaxed)
             return true
         }
         if accepted {
@@ -197,8 +208,7 @@ public final class TagStore: Sendable {
     /// Whether ``waitForRoom()`` would return at once: fewer than ``TagStoreConfiguration/maxBacklog`` writes
     /// are queued, or the store is closed.
     public var hasRoom: Bool {
-        let limit = configuration.maxBacklog
-        return state.withLock { $0.pending.count < limit || $0.closed }
+        pendingCount.load(ordering: .relaxed) < configuration.maxBacklog
     }
 
     /// Returns at once while fewer than ``TagStoreConfiguration/maxBacklog`` writes are queued; otherwise waits
@@ -206,7 +216,7 @@ public final class TagStore: Sendable {
     /// answering a charge point) call it, so that a flood is slowed to what SQLite commits.
     public func waitForRoom() async {
         let limit = configuration.maxBacklog
-        if hasRoom { return }
+        if state.withLock({ $0.pending.count < limit || $0.closed }) { return }
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let full = state.withLock { state -> Bool in
                 guard state.pending.count >= limit, !state.closed else { return false }

@@ -51,6 +51,7 @@ struct CentralSystemCore: Sendable {
         await tags.waitForRoom()
         let cp = session.chargePointId
         let now = Date()
+        let nowText = OCPPDateTime.format(now)
         if let error = admit(action, payload, chargePoint: cp, descriptor: descriptor, at: now) { return .failure(error) }
         var extra: [String: JSONValue] = [:]
         let response: JSONValue
@@ -58,8 +59,8 @@ struct CentralSystemCore: Sendable {
             let (route, upstream) = upstreams(for: cp, action: action)
             if admission.isPending(cp) {
                 guard action == "BootNotification" else { return .failure(pendingError(cp)) }
-                response = pendingBootAnswer(at: now)
-            } else if let local = bootOrHeartbeatAnswer(action, at: now) {
+                response = pendingBootAnswer(at: nowText)
+            } else if let local = bootOrHeartbeatAnswer(action, at: nowText) {
                 await upstream.copy(action, payload)
                 response = local
             } else {
@@ -71,7 +72,7 @@ struct CentralSystemCore: Sendable {
                 metadata: ["ocpp.chargePointId": .string(cp), "ocpp.action": .string(action), "error": .string("\(error)")])
             return .failure(RPCError(.internalError, "the bridge could not process \(action)"))
         }
-        return .success(mapped(action, payload, response: response, extra: extra, chargePoint: cp, at: now))
+        return .success(mapped(action, payload, response: response, extra: extra, chargePoint: cp, at: now, nowText))
     }
 
     /// `handle`'s answer, given at once, for a CALL that needs no waiting: the write queue has room, the charge
@@ -88,15 +89,16 @@ struct CentralSystemCore: Sendable {
             tags.hasRoom, proxy.links(for: cp).isEmpty
         else { return nil }
         let now = Date()
+        let nowText = OCPPDateTime.format(now)
         if let error = admit(action, payload, chargePoint: cp, descriptor: descriptor, at: now) { return .failure(error) }
         let response: JSONValue
         if pending {
             guard action == "BootNotification" else { return .failure(pendingError(cp)) }
-            response = pendingBootAnswer(at: now)
+            response = pendingBootAnswer(at: nowText)
         } else {
-            response = bootOrHeartbeatAnswer(action, at: now) ?? [:]
+            response = bootOrHeartbeatAnswer(action, at: nowText) ?? [:]
         }
-        return .success(mapped(action, payload, response: response, extra: [:], chargePoint: cp, at: now))
+        return .success(mapped(action, payload, response: response, extra: [:], chargePoint: cp, at: now, nowText))
     }
 
     /// Notes the charge point as seen and checks the CALL: a known action, one a charge point may send, with a
@@ -124,24 +126,24 @@ struct CentralSystemCore: Sendable {
         RPCError(.securityError, "charge point '\(cp)' is pending: an operator has not accepted it yet")
     }
 
-    private func pendingBootAnswer(at now: Date) -> JSONValue {
+    private func pendingBootAnswer(at now: String) -> JSONValue {
         [
-            "status": "Pending", "currentTime": .string(OCPPDateTime.format(now)),
+            "status": "Pending", "currentTime": .string(now),
             "interval": .int(Int64(configuration.security.pendingInterval)),
         ]
     }
 
     /// BootNotification and Heartbeat, answered alike in both versions (`handle` sends a copy upstream); nil for
     /// any other action.
-    private func bootOrHeartbeatAnswer(_ action: String, at now: Date) -> JSONValue? {
+    private func bootOrHeartbeatAnswer(_ action: String, at now: String) -> JSONValue? {
         switch action {
         case "BootNotification":
             return [
-                "status": "Accepted", "currentTime": .string(OCPPDateTime.format(now)),
+                "status": "Accepted", "currentTime": .string(now),
                 "interval": .int(Int64(configuration.heartbeatInterval)),
             ]
         case "Heartbeat":
-            return ["currentTime": .string(OCPPDateTime.format(now))]
+            return ["currentTime": .string(now)]
         default:
             return nil
         }
@@ -150,11 +152,12 @@ struct CentralSystemCore: Sendable {
     /// Queues the tag writes of a CALL and its answer (the mapping rules, and `LastSeen`); returns the answer.
     private func mapped(
         _ action: String, _ payload: JSONValue, response: JSONValue, extra: [String: JSONValue], chargePoint cp: String,
-        at now: Date
+        at now: Date, _ nowText: String
     ) -> JSONValue {
-        let context = MappingContext(chargePointId: cp, now: now, request: payload, response: response, extra: extra)
+        let context = MappingContext(
+            chargePointId: cp, now: now, nowText: nowText, request: payload, response: response, extra: extra)
         var writes = mapping.tags(for: action, version: version, context: context).map { TagWrite(mapped: $0, timestamp: now) }
-        writes.append(TagWrite(name: "\(cp).LastSeen", value: .string(OCPPDateTime.format(now)), timestamp: now))
+        writes.append(TagWrite(name: "\(cp).LastSeen", value: .string(nowText), timestamp: now))
         tags.write(writes)
         return response
     }

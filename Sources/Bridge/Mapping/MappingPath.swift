@@ -119,7 +119,7 @@ struct MappingPath: Sendable, Hashable, CustomStringConvertible {
         var rest = steps[..<stepCount]
         switch root {
         case .cp: return .string(scope.context.chargePointId)
-        case .now: return .string(OCPPDateTime.format(scope.context.now))
+        case .now: return .string(scope.context.nowText)
         case .request: value = scope.context.request
         case .response:
             guard let response = scope.context.response else { return nil }

@@ -102,25 +102,28 @@ public final class ChargePointSession: Sendable {
     /// can answer them at once, then with a task that ends when none is left. A CALL answered at once costs no
     /// task, no hop and no suspension (docs/performance.md).
     private func answerQueued() {
-        while let call = state.withLock({ $0.firstIncomingOrStopAnswering() }) {
+        var next = state.withLock { $0.firstIncomingOrStopAnswering() }
+        while let call = next {
             guard let result = handler.answerAtOnce(action: call.action, payload: call.payload, session: self) else {
                 Task { await Self.answer(self) }
                 return
             }
-            reply(to: call, with: result)
+            next = reply(to: call, with: result)
         }
     }
 
     /// Answers queued CALLs until none is left.
     private static func answer(_ session: ChargePointSession) async {
-        while let call = session.state.withLock({ $0.firstIncomingOrStopAnswering() }) {
+        var next = session.state.withLock { $0.firstIncomingOrStopAnswering() }
+        while let call = next {
             let result = await session.handler.handle(action: call.action, payload: call.payload, session: session)
-            session.reply(to: call, with: result)
+            next = session.reply(to: call, with: result)
         }
     }
 
-    /// Sends the answer to the CALL at the head of the queue, which then leaves it.
-    private func reply(to call: IncomingCall, with result: Result<JSONValue, RPCError>) {
+    /// Sends the answer to the CALL at the head of the queue, which then leaves it; returns the next CALL to
+    /// answer (nil, and the answering stops, when none is queued).
+    private func reply(to call: IncomingCall, with result: Result<JSONValue, RPCError>) -> IncomingCall? {
         let reply: RPCMessage
         switch result {
         case .success(let payload):
@@ -136,7 +139,10 @@ public final class ChargePointSession: Sendable {
                 ])
         }
         connection.send(reply.text)
-        state.withLock { _ = $0.incoming.removeFirst() }
+        return state.withLock { state in
+            state.incoming.removeFirst()
+            return state.firstIncomingOrStopAnswering()
+        }
     }
 
     /// What `receive` does with a message once the budget and the queue have had their say.
