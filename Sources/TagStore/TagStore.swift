@@ -165,7 +165,7 @@ public final class TagStore: Sendable {
 
     /// Whether a full batch (``TagStoreConfiguration/maxBatch`` writes) or more is queued.
     var hasFullBatch: Bool {
-        state.withLock { $0.pending.count >= configuration.maxBatch }
+        pendingCount.load(ordering: .relaxed) >= configuration.maxBatch
     }
 
     /// The highest change-log seq delivered so far (0 if the log was always empty).

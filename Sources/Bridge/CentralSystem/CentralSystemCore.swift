@@ -57,12 +57,12 @@ struct CentralSystemCore: Sendable {
         let response: JSONValue
         do {
             let (route, upstream) = upstreams(for: cp, action: action)
-            if admission.isPending(cp) {
-                guard action == "BootNotification" else { return .failure(pendingError(cp)) }
-                response = pendingBootAnswer(at: nowText)
-            } else if let local = bootOrHeartbeatAnswer(action, at: nowText) {
-                await upstream.copy(action, payload)
-                response = local
+            let pending = admission.isPending(cp)
+            if let own = ownAnswer(action, pending: pending, chargePoint: cp, at: nowText) {
+                guard case .success(let answer) = own else { return own }
+                // BootNotification and Heartbeat go upstream too, once the charge point is accepted.
+                if !pending { await upstream.copy(action, payload) }
+                response = answer
             } else {
                 response = try await answer(action, payload, cp, route, upstream, &extra)
             }
@@ -91,13 +91,8 @@ struct CentralSystemCore: Sendable {
         let now = Date()
         let nowText = OCPPDateTime.format(now)
         if let error = admit(action, payload, chargePoint: cp, descriptor: descriptor, at: now) { return .failure(error) }
-        let response: JSONValue
-        if pending {
-            guard action == "BootNotification" else { return .failure(pendingError(cp)) }
-            response = pendingBootAnswer(at: nowText)
-        } else {
-            response = bootOrHeartbeatAnswer(action, at: nowText) ?? [:]
-        }
+        let own = ownAnswer(action, pending: pending, chargePoint: cp, at: nowText) ?? .success([:])
+        guard case .success(let response) = own else { return own }
         return .success(mapped(action, payload, response: response, extra: [:], chargePoint: cp, at: now, nowText))
     }
 
@@ -121,31 +116,27 @@ struct CentralSystemCore: Sendable {
         return nil
     }
 
-    /// Waiting for an operator: only BootNotification is answered, Pending (docs/security.md).
-    private func pendingError(_ cp: String) -> RPCError {
-        RPCError(.securityError, "charge point '\(cp)' is pending: an operator has not accepted it yet")
-    }
-
-    private func pendingBootAnswer(at now: String) -> JSONValue {
-        [
-            "status": "Pending", "currentTime": .string(now),
-            "interval": .int(Int64(configuration.security.pendingInterval)),
-        ]
-    }
-
-    /// BootNotification and Heartbeat, answered alike in both versions (`handle` sends a copy upstream); nil for
-    /// any other action.
-    private func bootOrHeartbeatAnswer(_ action: String, at now: String) -> JSONValue? {
-        switch action {
-        case "BootNotification":
-            return [
+    /// What the bridge answers alone, whatever the route: a charge point waiting for an operator gets Pending to
+    /// its BootNotification and a SecurityError to anything else (docs/security.md); BootNotification and
+    /// Heartbeat are answered alike in both versions. nil for any other action.
+    private func ownAnswer(_ action: String, pending: Bool, chargePoint cp: String, at now: String) -> Result<JSONValue, RPCError>? {
+        switch (action, pending) {
+        case ("BootNotification", true):
+            .success([
+                "status": "Pending", "currentTime": .string(now),
+                "interval": .int(Int64(configuration.security.pendingInterval)),
+            ])
+        case (_, true):
+            .failure(RPCError(.securityError, "charge point '\(cp)' is pending: an operator has not accepted it yet"))
+        case ("BootNotification", false):
+            .success([
                 "status": "Accepted", "currentTime": .string(now),
                 "interval": .int(Int64(configuration.heartbeatInterval)),
-            ]
-        case "Heartbeat":
-            return ["currentTime": .string(now)]
+            ])
+        case ("Heartbeat", false):
+            .success(["currentTime": .string(now)])
         default:
-            return nil
+            nil
         }
     }
 
