@@ -8,8 +8,8 @@ import Testing
 @testable import TagStore
 
 /// A CALL the bridge answers alone (no decision, no store read, no upstream) is answered on the thread that
-/// received it, with the same answer and the same tags as through the answering task, and never ahead of an
-/// earlier CALL of the same charge point.
+/// received it, and one it decides through the tag handshake alone on the decider's thread, with the same answer
+/// and the same tags as through the answering task, and never ahead of an earlier CALL of the same charge point.
 @Suite(.timeLimit(.minutes(1))) struct AnsweredAtOnceTests {
     /// The sent frames of one connection, in memory.
     final class MemoryConnection: ChargePointConnection {
@@ -29,6 +29,40 @@ import Testing
         let bridge = Bridge(configuration: BridgeConfiguration(), store: store, mapping: mapping, logger: Self.logger)
         try await body(bridge, store)
         await store.close()
+    }
+
+    /// `answerWithoutTask`'s answer if given at once; nil if left to the task; fails the test if left for later.
+    func atOnce(
+        _ handler: any IncomingCallHandler, _ action: String, _ payload: JSONValue, _ session: ChargePointSession
+    ) -> Result<JSONValue, RPCError>? {
+        switch handler.answerWithoutTask(action: action, payload: payload, session: session, later: { _ in }) {
+        case .now(let result)?: return result
+        case .later?:
+            Issue.record("\(action) was left for later")
+            return nil
+        case nil: return nil
+        }
+    }
+
+    /// Whether `answerWithoutTask` leaves the CALL for later (a decision), having started it.
+    func leftForLater(_ handler: any IncomingCallHandler, _ action: String, _ payload: JSONValue, _ session: ChargePointSession) -> Bool {
+        if case .later? = handler.answerWithoutTask(action: action, payload: payload, session: session, later: { _ in }) { true } else { false }
+    }
+
+    /// Answers every decision request at once, on the requesting thread, as a script would: writes `status` and
+    /// then the request number into `.Response` (and `data` into `.ResponseData`).
+    struct InstantDecider: DecisionListener {
+        let tags: TagService
+        let status: String
+        var data: String? = nil
+
+        func decisionRequested(action: String, chargePoint: String, number: Int64, payload: JSONValue) {
+            let prefix = "\(chargePoint).\(action)"
+            var writes = [TagWrite(name: "\(prefix).Status", value: .string(status))]
+            if let data { writes.append(TagWrite(name: "\(prefix).ResponseData", value: .string(data))) }
+            writes.append(TagWrite(name: "\(prefix).Response", value: .int(number)))
+            tags.write(writes)
+        }
     }
 
     func frame(_ id: String, _ action: String, _ payload: JSONValue) -> [UInt8] {
@@ -81,16 +115,16 @@ import Testing
             for (index, call) in Self.calls.enumerated() {
                 let handler: any IncomingCallHandler = call.version == .v201 ? bridge.centralSystem201 : bridge.centralSystem16
                 // The same CALL from two charge points: one answered at once through a session, one by `handle`.
-                let atOnce = MemoryConnection()
-                let session = await bridge.connect(chargePointId: "NOW\(index)", version: call.version, connection: atOnce)
+                let connection = MemoryConnection()
+                let session = await bridge.connect(chargePointId: "NOW\(index)", version: call.version, connection: connection)
                 session.receive(frame("1", call.action, call.payload))
                 if call.atOnce {
                     // Answered before `receive` returned: no task ran in between.
-                    #expect(atOnce.sent.count == 1, "\(call.action) was not answered at once")
+                    #expect(connection.sent.count == 1, "\(call.action) was not answered at once")
                 } else {
-                    #expect(handler.answerAtOnce(action: call.action, payload: call.payload, session: session) == nil)
+                    #expect(atOnce(handler, call.action, call.payload, session) == nil)
                 }
-                for _ in 0..<3000 where atOnce.sent.isEmpty { try await Task.sleep(for: .milliseconds(10)) }
+                for _ in 0..<3000 where connection.sent.isEmpty { try await Task.sleep(for: .milliseconds(10)) }
 
                 let later = await bridge.connect(chargePointId: "TASK\(index)", version: call.version, connection: MemoryConnection())
                 let result = await handler.handle(action: call.action, payload: call.payload, session: later)
@@ -99,27 +133,81 @@ import Testing
                     case .success(let payload): .callResult(id: "1", payload: payload)
                     case .failure(let error): .callError(id: "1", error: error, version: call.version)
                     }
-                #expect(comparable(atOnce.sent.first) == comparable(viaTask), "\(call.action)")
+                #expect(comparable(connection.sent.first) == comparable(viaTask), "\(call.action)")
                 #expect(tagsOf(store, "NOW\(index)") == tagsOf(store, "TASK\(index)"), "\(call.action)")
             }
         }
     }
 
-    @Test func decisionsAndStoredTransactionsAreLeftToTheTask() async throws {
+    @Test func storedTransactionsAreLeftToTheTaskAndDecisionsForLater() async throws {
         try await withBridge { bridge, _ in
             let session = await bridge.connect(chargePointId: "CP1", version: .v16, connection: MemoryConnection())
             let cs = bridge.centralSystem16
-            #expect(cs.answerAtOnce(action: "Authorize", payload: ["idTag": "T1"], session: session) == nil)
-            #expect(cs.answerAtOnce(action: "DataTransfer", payload: ["vendorId": "V"], session: session) == nil)
+            #expect(leftForLater(cs, "Authorize", ["idTag": "T1"], session))
+            #expect(leftForLater(cs, "DataTransfer", ["vendorId": "V"], session))
             #expect(
-                cs.answerAtOnce(
-                    action: "StartTransaction",
-                    payload: ["connectorId": 1, "idTag": "T1", "meterStart": 0, "timestamp": "2026-11-27T10:00:00Z"],
-                    session: session) == nil)
+                atOnce(cs, "StartTransaction", ["connectorId": 1, "idTag": "T1", "meterStart": 0, "timestamp": "2026-11-27T10:00:00Z"], session)
+                    == nil)
+            #expect(atOnce(cs, "StopTransaction", ["transactionId": 1, "meterStop": 0, "timestamp": "2026-11-27T10:00:00Z"], session) == nil)
             let station = await bridge.connect(chargePointId: "CS1", version: .v201, connection: MemoryConnection())
-            #expect(bridge.centralSystem201.answerAtOnce(action: "TransactionEvent", payload: [:], session: station) == nil)
-            #expect(bridge.centralSystem201.answerAtOnce(action: "NotifyEVChargingNeeds", payload: [:], session: station) == nil)
+            #expect(leftForLater(bridge.centralSystem201, "Authorize", ["idToken": ["idToken": "T1", "type": "ISO14443"]], station))
+            #expect(atOnce(bridge.centralSystem201, "TransactionEvent", [:], station) == nil)
+            #expect(atOnce(bridge.centralSystem201, "NotifyEVChargingNeeds", [:], station) == nil)
         }
+    }
+
+    /// Decisions of each version, with the decider's status and data.
+    static let decisions: [(action: String, payload: JSONValue, version: OCPPVersion, status: String, data: String?)] = [
+        ("Authorize", ["idTag": "T1"], .v16, "Blocked", nil),
+        ("DataTransfer", ["vendorId": "V", "messageId": "M", "data": "question"], .v16, "Accepted", "answer"),
+        ("Authorize", ["idToken": ["idToken": "T2", "type": "ISO14443"]], .v201, "Accepted", nil),
+        ("DataTransfer", ["vendorId": "V", "data": ["any": "json"]], .v201, "Rejected", nil),
+        ("Authorize", ["idToken": ["type": "ISO14443"]], .v201, "Accepted", nil),  // no idToken.idToken: a CALLERROR
+    ]
+
+    @Test(arguments: decisions.indices)
+    func decidesWithoutTheTaskWhatTheTaskWouldAnswerWithTheSameTags(_ index: Int) async throws {
+        let call = Self.decisions[index]
+        try await withBridge { bridge, store in
+            bridge.decisionListeners.add(InstantDecider(tags: bridge.tags, status: call.status, data: call.data))
+            let handler: any IncomingCallHandler = call.version == .v201 ? bridge.centralSystem201 : bridge.centralSystem16
+            // The decider answers inside its notification, so without a task the answer is sent before `receive`
+            // returns: the decision's callback ran on the receiving thread, nested in `answerWithoutTask`.
+            let connection = MemoryConnection()
+            let session = await bridge.connect(chargePointId: "NOW", version: call.version, connection: connection)
+            session.receive(frame("1", call.action, call.payload))
+            #expect(connection.sent.count == 1, "\(call.action) was not answered without a task")
+
+            let later = await bridge.connect(chargePointId: "TASK", version: call.version, connection: MemoryConnection())
+            let result = await handler.handle(action: call.action, payload: call.payload, session: later)
+            let viaTask: RPCMessage =
+                switch result {
+                case .success(let payload): .callResult(id: "1", payload: payload)
+                case .failure(let error): .callError(id: "1", error: error, version: call.version)
+                }
+            #expect(comparable(connection.sent.first) == comparable(viaTask), "\(call.action)")
+            #expect(tagsOf(store, "NOW") == tagsOf(store, "TASK"), "\(call.action)")
+        }
+    }
+
+    @Test func anUnansweredDecisionGetsTheDefaultWithoutTheTask() async throws {
+        var configuration = BridgeConfiguration()
+        configuration.decisionTimeout = .milliseconds(200)
+        let store = try TagStore.temporary(logger: Self.logger)
+        let mapping = try TagMapping.load(directory: MappingTestSupport.mappingsDirectory)
+        let bridge = Bridge(configuration: configuration, store: store, mapping: mapping, logger: Self.logger)
+        let connection = MemoryConnection()
+        let session = await bridge.connect(chargePointId: "CP1", version: .v16, connection: connection)
+        session.receive(frame("a", "Authorize", ["idTag": "T1"]))
+        session.receive(frame("h", "Heartbeat", [:]))
+        #expect(connection.sent.isEmpty)
+        for _ in 0..<3000 where connection.sent.count < 2 { try await Task.sleep(for: .milliseconds(10)) }
+        let answers = connection.sent.compactMap { message -> (String, JSONValue)? in
+            if case .callResult(let id, let payload) = message { (id, payload) } else { nil }
+        }
+        #expect(answers.map(\.0) == ["a", "h"])
+        #expect(answers.first?.1["idTagInfo"]?["status"] == .string(configuration.decisionDefaults.authorize))
+        await store.close()
     }
 
     @Test func aFullWriteQueueLeavesTheCallToTheTask() async throws {
@@ -131,7 +219,7 @@ import Testing
                 bridge.tags.write([TagWrite(name: "Filler", value: .int(Int64(round)))])
                 // Full before and after the call means full during it: only a commit empties the queue.
                 guard !store.hasRoom else { continue }
-                let answer = bridge.centralSystem16.answerAtOnce(action: "Heartbeat", payload: [:], session: session)
+                let answer = atOnce(bridge.centralSystem16, "Heartbeat", [:], session)
                 guard !store.hasRoom else { continue }
                 #expect(answer == nil)
                 checked = true
@@ -158,7 +246,8 @@ import Testing
             bridge.tags.write([
                 TagWrite(name: "CP1.Authorize.Status", value: .string("Accepted")), TagWrite(name: "CP1.Authorize.Response", value: number),
             ])
-            for _ in 0..<3000 where connection.sent.count < 2 { try await Task.sleep(for: .milliseconds(10)) }
+            // Both answered on this thread, inside the decider's write: no task took over.
+            #expect(connection.sent.count == 2)
             let ids = connection.sent.compactMap { message -> String? in
                 if case .callResult(let id, _) = message { id } else { nil }
             }

@@ -27,10 +27,27 @@ public final class CentralSystem16: IncomingCallHandler {
         await core.handle(action: action, payload: payload, session: session, descriptor: OCPP16Actions.descriptor(for: action), answer: answer)
     }
 
-    public func answerAtOnce(action: String, payload: JSONValue, session: ChargePointSession) -> Result<JSONValue, RPCError>? {
-        core.answerAtOnce(
+    public func answerWithoutTask(
+        action: String, payload: JSONValue, session: ChargePointSession,
+        later: @escaping @Sendable (Result<JSONValue, RPCError>) -> Void
+    ) -> TasklessAnswer? {
+        core.answerWithoutTask(
             action: action, payload: payload, session: session, descriptor: OCPP16Actions.descriptor(for: action),
-            acknowledges: Self.acknowledges)
+            acknowledges: Self.acknowledges, decision: Self.decision(for: action), later: later)
+    }
+
+    /// The plan of the actions decided through the handshake alone when no upstream is asked.
+    static func decision(for action: String) -> DecisionPlan.Make? {
+        switch action {
+        case "Authorize":
+            { payload in
+                DecisionPlan(
+                    kind: .authorize, payload: payload, fields: [("IdTag", .string(payload["idTag"]?.stringValue ?? ""))],
+                    answer: { ["idTagInfo": $0.idTagInfo] })
+            }
+        case "DataTransfer": DecisionPlan.dataTransfer
+        default: nil
+        }
     }
 
     /// The notifications `answer` acknowledges with an empty answer (and a copy upstream, if any).
@@ -48,10 +65,7 @@ public final class CentralSystem16: IncomingCallHandler {
         switch action {
         case "Authorize":
             if let answer = await upstream.decide(action, payload, valid: AuthorizeResponse.self) { return answer }
-            let decision = await core.decide(.authorize, route: route, chargePoint: cp, payload: payload, fields: [
-                ("IdTag", .string(payload["idTag"]?.stringValue ?? ""))
-            ])
-            return ["idTagInfo": decision.idTagInfo]
+            return await core.decide(try Self.decision(for: action)!(payload), route: route, chargePoint: cp)
         case "StartTransaction":
             return try await startTransaction(payload, route: route, chargePoint: cp, upstream: upstream, extra: &extra)
         case "StopTransaction":

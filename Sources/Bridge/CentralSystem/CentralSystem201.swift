@@ -25,10 +25,29 @@ public final class CentralSystem201: IncomingCallHandler {
         await core.handle(action: action, payload: payload, session: session, descriptor: OCPP201Actions.descriptor(for: action), answer: answer)
     }
 
-    public func answerAtOnce(action: String, payload: JSONValue, session: ChargePointSession) -> Result<JSONValue, RPCError>? {
-        core.answerAtOnce(
+    public func answerWithoutTask(
+        action: String, payload: JSONValue, session: ChargePointSession,
+        later: @escaping @Sendable (Result<JSONValue, RPCError>) -> Void
+    ) -> TasklessAnswer? {
+        core.answerWithoutTask(
             action: action, payload: payload, session: session, descriptor: OCPP201Actions.descriptor(for: action),
-            acknowledges: Self.acknowledges)
+            acknowledges: Self.acknowledges, decision: Self.decision(for: action), later: later)
+    }
+
+    /// The plan of the actions decided through the handshake alone when no upstream is asked.
+    static func decision(for action: String) -> DecisionPlan.Make? {
+        switch action {
+        case "Authorize":
+            { payload in
+                let request = try AuthorizeRequest(json: payload)
+                return DecisionPlan(
+                    kind: .authorize201, payload: payload.withNeutralKeys(["idTag": .string(request.idToken.idToken)]),
+                    fields: [("IdTag", .string(request.idToken.idToken)), ("IdTokenType", .string(request.idToken.type.rawValue))],
+                    answer: { ["idTokenInfo": $0.idTokenInfo] })
+            }
+        case "DataTransfer": DecisionPlan.dataTransfer
+        default: nil
+        }
     }
 
     /// The notifications `answer` acknowledges with an empty answer (and a copy upstream, if any): all but the
@@ -47,11 +66,7 @@ public final class CentralSystem201: IncomingCallHandler {
         switch action {
         case "Authorize":
             if let answer = await upstream.decide(action, payload, valid: AuthorizeResponse.self) { return answer }
-            let request = try AuthorizeRequest(json: payload)
-            let decision = await core.decide(
-                .authorize201, route: route, chargePoint: cp, payload: payload.withNeutralKeys(["idTag": .string(request.idToken.idToken)]),
-                fields: [("IdTag", .string(request.idToken.idToken)), ("IdTokenType", .string(request.idToken.type.rawValue))])
-            return ["idTokenInfo": decision.idTokenInfo]
+            return await core.decide(try Self.decision(for: action)!(payload), route: route, chargePoint: cp)
         case "TransactionEvent":
             // Routed as the 1.6 decision it stands for: Ended as StopTransaction, the others as StartTransaction.
             let ended = payload["eventType"]?.stringValue == TransactionEventEnum.ended.rawValue

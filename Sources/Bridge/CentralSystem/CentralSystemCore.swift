@@ -67,33 +67,53 @@ struct CentralSystemCore: Sendable {
                 response = try await answer(action, payload, cp, route, upstream, &extra)
             }
         } catch {
-            logger.error(
-                "could not answer a CALL",
-                metadata: ["ocpp.chargePointId": .string(cp), "ocpp.action": .string(action), "error": .string("\(error)")])
-            return .failure(RPCError(.internalError, "the bridge could not process \(action)"))
+            return .failure(failed(action, chargePoint: cp, error))
         }
         return .success(mapped(action, payload, response: response, extra: extra, chargePoint: cp, at: now, nowText))
     }
 
-    /// `handle`'s answer, given at once, for a CALL that needs no waiting: the write queue has room, the charge
-    /// point has no upstream to copy to, and the bridge answers the action alone (BootNotification, Heartbeat,
-    /// or one of the notifications a version `acknowledges` with an empty answer). nil otherwise, before
-    /// anything was done.
-    func answerAtOnce(
+    /// Logs a CALL the bridge could not answer; the CALLERROR to answer.
+    private func failed(_ action: String, chargePoint cp: String, _ error: any Error) -> RPCError {
+        logger.error(
+            "could not answer a CALL",
+            metadata: ["ocpp.chargePointId": .string(cp), "ocpp.action": .string(action), "error": .string("\(error)")])
+        return RPCError(.internalError, "the bridge could not process \(action)")
+    }
+
+    /// `handle`'s answer, without a task, for a CALL that needs none: the write queue has room, the charge point
+    /// has no upstream to copy to or ask, and the bridge answers the action alone (BootNotification, Heartbeat, or
+    /// one of the notifications a version `acknowledges` with an empty answer: `.now`) or through the tag
+    /// handshake alone (an action the version has a `decision` plan for: `.later`, from the decider's thread).
+    /// nil otherwise, before anything was done.
+    func answerWithoutTask(
         action: String, payload: JSONValue, session: ChargePointSession, descriptor: ActionDescriptor?,
-        acknowledges: (String) -> Bool
-    ) -> Result<JSONValue, RPCError>? {
+        acknowledges: (String) -> Bool, decision: DecisionPlan.Make?,
+        later: @escaping @Sendable (Result<JSONValue, RPCError>) -> Void
+    ) -> TasklessAnswer? {
         let cp = session.chargePointId
         let pending = admission.isPending(cp)
-        guard pending || action == "BootNotification" || action == "Heartbeat" || acknowledges(action),
-            tags.hasRoom, proxy.links(for: cp).isEmpty
-        else { return nil }
+        let alone = pending || action == "BootNotification" || action == "Heartbeat" || acknowledges(action)
+        guard alone || decision != nil, tags.hasRoom, proxy.links(for: cp).isEmpty else { return nil }
         let now = Date()
         let nowText = OCPPDateTime.format(now)
-        if let error = admit(action, payload, chargePoint: cp, descriptor: descriptor, at: now) { return .failure(error) }
-        let own = ownAnswer(action, pending: pending, chargePoint: cp, at: nowText) ?? .success([:])
-        guard case .success(let response) = own else { return own }
-        return .success(mapped(action, payload, response: response, extra: [:], chargePoint: cp, at: now, nowText))
+        if let error = admit(action, payload, chargePoint: cp, descriptor: descriptor, at: now) { return .now(.failure(error)) }
+        guard !alone, let decision else {
+            let own = ownAnswer(action, pending: pending, chargePoint: cp, at: nowText) ?? .success([:])
+            guard case .success(let response) = own else { return .now(own) }
+            return .now(.success(mapped(action, payload, response: response, extra: [:], chargePoint: cp, at: now, nowText)))
+        }
+        let plan: DecisionPlan
+        do {
+            plan = try decision(payload)
+        } catch {
+            return .now(.failure(failed(action, chargePoint: cp, error)))
+        }
+        let route = configuration.routing.route(for: action, hasUpstream: false)
+        decide(plan.kind, route: route, chargePoint: cp, payload: plan.payload, fields: plan.fields) { decided in
+            let response = plan.answer(decided)
+            later(.success(mapped(action, payload, response: response, extra: [:], chargePoint: cp, at: now, nowText)))
+        }
+        return .later
     }
 
     /// Notes the charge point as seen and checks the CALL: a known action, one a charge point may send, with a
@@ -164,10 +184,12 @@ struct CentralSystemCore: Sendable {
     }
 
     /// Decides through the tag handshake (routes `tags`, and `forward` when the upstream did not answer), or
-    /// accepts (route `local`); the kind's default status is the configured one.
+    /// accepts (route `local`); the kind's default status is the configured one. `then` gets the decision on the
+    /// decider's thread (at once for route `local`).
     func decide(
-        _ kind: DecisionHandshake.Kind, route: Route, chargePoint cp: String, payload: JSONValue, fields: [(String, TagValue)]
-    ) async -> DecisionHandshake.Decision {
+        _ kind: DecisionHandshake.Kind, route: Route, chargePoint cp: String, payload: JSONValue, fields: [(String, TagValue)],
+        then: @escaping @Sendable (DecisionHandshake.Decision) -> Void
+    ) {
         switch route {
         case .tags, .forward:
             var kind = kind
@@ -178,32 +200,68 @@ struct CentralSystemCore: Sendable {
             case "StopTransaction": kind.defaultStatus = defaults.stopTransaction
             default: kind.defaultStatus = defaults.dataTransfer
             }
-            return await handshake.decide(chargePoint: cp, kind: kind, fields: fields, payload: payload)
+            handshake.decide(chargePoint: cp, kind: kind, fields: fields, payload: payload, then: then)
         case .local:
             // Answered by the bridge alone: everything is accepted.
-            return DecisionHandshake.Decision(status: "Accepted", data: nil, timedOut: false)
+            then(DecisionHandshake.Decision(status: "Accepted", data: nil, timedOut: false))
         }
     }
 
-    /// Answers a DataTransfer through the upstream or the handshake; the same in both versions but for the
-    /// type of `data` (1.6: a string; 2.0.1: any JSON, passed to the tags as its text).
+    /// `decide(_:route:chargePoint:payload:fields:then:)`, waited for.
+    func decide(
+        _ kind: DecisionHandshake.Kind, route: Route, chargePoint cp: String, payload: JSONValue, fields: [(String, TagValue)]
+    ) async -> DecisionHandshake.Decision {
+        await withCheckedContinuation { continuation in
+            decide(kind, route: route, chargePoint: cp, payload: payload, fields: fields) { continuation.resume(returning: $0) }
+        }
+    }
+
+    /// The answer of a `plan`ned decision, waited for.
+    func decide(_ plan: DecisionPlan, route: Route, chargePoint cp: String) async -> JSONValue {
+        plan.answer(await decide(plan.kind, route: route, chargePoint: cp, payload: plan.payload, fields: plan.fields))
+    }
+
+    /// Answers a DataTransfer through the upstream or the handshake, the same in both versions.
     func dataTransfer<Response: OCPPPayload>(
         _ payload: JSONValue, route: Route, chargePoint cp: String, upstream: Upstreams, valid: Response.Type
     ) async -> JSONValue {
         if let answer = await upstream.decide("DataTransfer", payload, valid: valid) { return answer }
+        return await decide(.dataTransfer(payload), route: route, chargePoint: cp)
+    }
+}
+
+/// A CALL the bridge answers through the tag handshake alone: the kind of decision, the payload scripts see, the
+/// request fields, and how the decision becomes the answer. Both ways of answering (the task and
+/// `answerWithoutTask`) build the answer from the same plan.
+struct DecisionPlan: Sendable {
+    /// Makes the plan of a validated payload; throws where the payload cannot be read as its type.
+    typealias Make = @Sendable (JSONValue) throws -> DecisionPlan
+
+    var kind: DecisionHandshake.Kind
+    var payload: JSONValue
+    var fields: [(String, TagValue)]
+    var answer: @Sendable (DecisionHandshake.Decision) -> JSONValue
+
+    /// A DataTransfer's decision; the same in both versions but for the type of `data` (1.6: a string; 2.0.1:
+    /// any JSON, passed to the tags as its text).
+    static func dataTransfer(_ payload: JSONValue) -> DecisionPlan {
         let data: String
         switch payload["data"] {
         case .string(let text)?: data = text
         case nil, .null?: data = ""
         case let other?: data = other.jsonText
         }
-        let decision = await decide(.dataTransfer, route: route, chargePoint: cp, payload: payload, fields: [
-            ("VendorId", .string(payload["vendorId"]?.stringValue ?? "")),
-            ("MessageId", .string(payload["messageId"]?.stringValue ?? "")),
-            ("Data", .string(data)),
-        ])
-        var answer: [String: JSONValue] = ["status": .string(decision.status)]
-        if let data = decision.data?.textValue, !data.isEmpty { answer["data"] = .string(data) }
-        return .object(answer)
+        return DecisionPlan(
+            kind: .dataTransfer, payload: payload,
+            fields: [
+                ("VendorId", .string(payload["vendorId"]?.stringValue ?? "")),
+                ("MessageId", .string(payload["messageId"]?.stringValue ?? "")),
+                ("Data", .string(data)),
+            ],
+            answer: { decision in
+                var answer: [String: JSONValue] = ["status": .string(decision.status)]
+                if let data = decision.data?.textValue, !data.isEmpty { answer["data"] = .string(data) }
+                return .object(answer)
+            })
     }
 }

@@ -82,6 +82,18 @@ public struct DecisionHandshake: Sendable {
     ///   - fields: the request fields, written as `{cp}.{Kind}.{field}` before the counter moves.
     ///   - payload: the charge point's request, for listeners (scripts get it as a table).
     public func decide(chargePoint: String, kind: Kind, fields: [(String, TagValue)], payload: JSONValue) async -> Decision {
+        await withCheckedContinuation { continuation in
+            decide(chargePoint: chargePoint, kind: kind, fields: fields, payload: payload) { continuation.resume(returning: $0) }
+        }
+    }
+
+    /// Runs one handshake like `decide(chargePoint:kind:fields:payload:)` and calls `then` with the decision, on the
+    /// thread of the decider's write (the script engine's, an API request's) or of the timeout's timer: no task
+    /// waits for the decider (docs/performance.md).
+    public func decide(
+        chargePoint: String, kind: Kind, fields: [(String, TagValue)], payload: JSONValue,
+        then: @escaping @Sendable (Decision) -> Void
+    ) {
         let prefix = "\(chargePoint).\(kind.name)"
         let requestTag = "\(prefix).Request"
         let responseTag = "\(prefix).Response"
@@ -100,15 +112,20 @@ public struct DecisionHandshake: Sendable {
         tags.write(writes)
         listeners.notify(action: kind.name, chargePoint: chargePoint, number: number, payload: payload)
 
-        let answered = await tags.wait(for: responseTag, timeout: timeout) { value in
-            value?.integerValue == number
+        tags.wait(for: responseTag, timeout: timeout, until: { $0?.integerValue == number }) { answered in
+            then(decision(of: kind, prefix: prefix, answered: answered))
         }
+    }
+
+    /// The decision the answer tags under `prefix` hold, or the default when nobody `answered`.
+    private func decision(of kind: Kind, prefix: String, answered: Bool) -> Decision {
         guard answered else {
             logger.warning(
                 "decision timed out, default applied",
                 metadata: ["ocpp.decision": .string(kind.name), "ocpp.status": .string(kind.defaultStatus)])
             return Decision(status: kind.defaultStatus, data: nil, timedOut: true)
         }
+        let statusTag = "\(prefix).Status"
         let status = tags.value(statusTag)?.textValue ?? ""
         guard kind.allowed.contains(status) else {
             logger.warning(

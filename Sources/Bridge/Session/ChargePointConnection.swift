@@ -24,14 +24,29 @@ public protocol ChargePointConnection: Sendable {
 public protocol IncomingCallHandler: Sendable {
     func handle(action: String, payload: JSONValue, session: ChargePointSession) async -> Result<JSONValue, RPCError>
 
-    /// The same answer as `handle`, given on the caller's thread, for a CALL that needs no waiting (nothing to
-    /// decide, read or forward); nil leaves the CALL to `handle`. It must not have acted on the CALL when it
-    /// returns nil.
-    func answerAtOnce(action: String, payload: JSONValue, session: ChargePointSession) -> Result<JSONValue, RPCError>?
+    /// The same answer as `handle`, without a task, for a CALL that needs no task: one answered on the caller's
+    /// thread (`.now`), or one decided through the tag handshake whose answer goes to `later`, exactly once, on
+    /// the thread of the decider's write or of the timeout (`.later`; `later` may even run before this returns).
+    /// nil leaves the CALL to `handle`; it must not have acted on the CALL when it returns nil.
+    func answerWithoutTask(
+        action: String, payload: JSONValue, session: ChargePointSession,
+        later: @escaping @Sendable (Result<JSONValue, RPCError>) -> Void
+    ) -> TasklessAnswer?
+}
+
+/// How `IncomingCallHandler.answerWithoutTask` answers a CALL.
+public enum TasklessAnswer: Sendable {
+    /// The answer, given at once.
+    case now(Result<JSONValue, RPCError>)
+    /// The answer will go to the `later` closure.
+    case later
 }
 
 extension IncomingCallHandler {
-    public func answerAtOnce(action: String, payload: JSONValue, session: ChargePointSession) -> Result<JSONValue, RPCError>? {
+    public func answerWithoutTask(
+        action: String, payload: JSONValue, session: ChargePointSession,
+        later: @escaping @Sendable (Result<JSONValue, RPCError>) -> Void
+    ) -> TasklessAnswer? {
         nil
     }
 }

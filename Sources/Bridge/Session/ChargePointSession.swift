@@ -98,17 +98,25 @@ public final class ChargePointSession: Sendable {
         if answer { answerQueued() }
     }
 
-    /// Answers the queued CALLs (the caller claimed the answering): on the caller's thread while the handler
-    /// can answer them at once, then with a task that ends when none is left. A CALL answered at once costs no
-    /// task, no hop and no suspension (docs/performance.md).
-    private func answerQueued() {
-        var next = state.withLock { $0.firstIncomingOrStopAnswering() }
+    /// Answers the queued CALLs from `first` on (the caller claimed the answering): on the caller's thread while
+    /// the handler can answer them without a task, then with a task that ends when none is left. A CALL answered
+    /// at once costs no task, no hop and no suspension; a decided one is answered, and the CALLs queued behind it
+    /// are answered, on the decider's thread (docs/performance.md).
+    private func answerQueued(from first: IncomingCall? = nil) {
+        var next = first ?? state.withLock { $0.firstIncomingOrStopAnswering() }
         while let call = next {
-            guard let result = handler.answerAtOnce(action: call.action, payload: call.payload, session: self) else {
+            let answer = handler.answerWithoutTask(action: call.action, payload: call.payload, session: self) { result in
+                if let next = self.reply(to: call, with: result) { self.answerQueued(from: next) }
+            }
+            switch answer {
+            case .now(let result)?:
+                next = reply(to: call, with: result)
+            case .later?:
+                return
+            case nil:
                 Task { await Self.answer(self) }
                 return
             }
-            next = reply(to: call, with: result)
         }
     }
 

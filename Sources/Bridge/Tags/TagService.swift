@@ -12,7 +12,8 @@ public final class TagService: Sendable {
 
     private struct Waiter {
         var predicate: @Sendable (TagValue?) -> Bool
-        var continuation: CheckedContinuation<Bool, Never>
+        /// Called once: true when the predicate held, false when the deadline passed.
+        var then: @Sendable (Bool) -> Void
         var deadline: ContinuousClock.Instant
     }
 
@@ -62,21 +63,34 @@ public final class TagService: Sendable {
 
     /// Waits until `predicate` holds for the tag's value, or `timeout` passes; returns whether it held.
     public func wait(for name: String, timeout: Duration, until predicate: @escaping @Sendable (TagValue?) -> Bool) async -> Bool {
-        if predicate(store.value(name)) { return true }
-        let deadline = ContinuousClock.now + timeout
-        return await withCheckedContinuation { continuation in
-            state.withLock { state in
-                state.waiters[name, default: []].append(Waiter(predicate: predicate, continuation: continuation, deadline: deadline))
-                if let wakes = state.sweeperWakes, wakes <= deadline { return }
-                state.sweeper?.cancel()
-                state.sweeperNumber += 1
-                state.sweeperWakes = deadline
-                let number = state.sweeperNumber
-                state.sweeper = Task { [weak self] in await self?.sweep(number: number, until: deadline) }
-            }
-            // The value may have changed between the first check and registering.
-            changed([name])
+        await withCheckedContinuation { continuation in
+            wait(for: name, timeout: timeout, until: predicate) { continuation.resume(returning: $0) }
         }
+    }
+
+    /// Calls `then` once, with true as soon as `predicate` holds for the tag's value, or with false when
+    /// `timeout` passes. No task waits: `then` runs on the thread of the write that made the predicate hold (the
+    /// script engine's, an API request's, or the caller's, at once, if it holds already), or on the timer's.
+    public func wait(
+        for name: String, timeout: Duration, until predicate: @escaping @Sendable (TagValue?) -> Bool,
+        then: @escaping @Sendable (Bool) -> Void
+    ) {
+        if predicate(store.value(name)) {
+            then(true)
+            return
+        }
+        let deadline = ContinuousClock.now + timeout
+        state.withLock { state in
+            state.waiters[name, default: []].append(Waiter(predicate: predicate, then: then, deadline: deadline))
+            if let wakes = state.sweeperWakes, wakes <= deadline { return }
+            state.sweeper?.cancel()
+            state.sweeperNumber += 1
+            state.sweeperWakes = deadline
+            let number = state.sweeperNumber
+            state.sweeper = Task { [weak self] in await self?.sweep(number: number, until: deadline) }
+        }
+        // The value may have changed between the first check and registering.
+        changed([name])
     }
 
     /// Sleeps until `wake`, ends the waits whose deadline passed, and goes on until the earliest deadline left;
@@ -89,16 +103,16 @@ public final class TagService: Sendable {
             } catch {
                 return  // replaced by a sweeper that wakes earlier
             }
-            let round = state.withLock { state -> (expired: [CheckedContinuation<Bool, Never>], next: ContinuousClock.Instant?)? in
+            let round = state.withLock { state -> (expired: [Waiter], next: ContinuousClock.Instant?)? in
                 guard state.sweeperNumber == number else { return nil }
                 let now = ContinuousClock.now
-                var expired: [CheckedContinuation<Bool, Never>] = []
+                var expired: [Waiter] = []
                 var earliest: ContinuousClock.Instant?
                 for (name, list) in state.waiters {
                     var keep: [Waiter] = []
                     for waiter in list {
                         if waiter.deadline <= now {
-                            expired.append(waiter.continuation)
+                            expired.append(waiter)
                         } else {
                             keep.append(waiter)
                             earliest = min(earliest ?? waiter.deadline, waiter.deadline)
@@ -111,7 +125,7 @@ public final class TagService: Sendable {
                 return (expired, earliest)
             }
             guard let round else { return }
-            for continuation in round.expired { continuation.resume(returning: false) }
+            for waiter in round.expired { waiter.then(false) }
             guard let next = round.next else { return }
             wake = next
         }
@@ -141,9 +155,7 @@ public final class TagService: Sendable {
             }
             return state.observers
         }
-        for waiter in ready {
-            waiter.continuation.resume(returning: true)
-        }
+        for waiter in ready { waiter.then(true) }
         for observer in observers { observer(names) }
     }
 }
