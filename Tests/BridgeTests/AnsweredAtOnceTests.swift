@@ -110,6 +110,23 @@ import Testing
         }.sorted()
     }
 
+    /// Has `handle` answer the same CALL for a new charge point `taskId`; expects the answer `sent` and the tags
+    /// that the charge point `id` got.
+    func expectSameAsTheTask(
+        _ bridge: Bridge, _ store: TagStore, _ action: String, _ payload: JSONValue, _ version: OCPPVersion, sent: RPCMessage?,
+        as id: String, taskId: String
+    ) async {
+        let handler: any IncomingCallHandler = version == .v201 ? bridge.centralSystem201 : bridge.centralSystem16
+        let session = await bridge.connect(chargePointId: taskId, version: version, connection: MemoryConnection())
+        let viaTask: RPCMessage =
+            switch await handler.handle(action: action, payload: payload, session: session) {
+            case .success(let payload): .callResult(id: "1", payload: payload)
+            case .failure(let error): .callError(id: "1", error: error, version: version)
+            }
+        #expect(comparable(sent) == comparable(viaTask), "\(action)")
+        #expect(tagsOf(store, id) == tagsOf(store, taskId), "\(action)")
+    }
+
     @Test func answersAtOnceWhatTheTaskWouldAnswerWithTheSameTags() async throws {
         try await withBridge { bridge, store in
             for (index, call) in Self.calls.enumerated() {
@@ -125,16 +142,9 @@ import Testing
                     #expect(atOnce(handler, call.action, call.payload, session) == nil)
                 }
                 for _ in 0..<3000 where connection.sent.isEmpty { try await Task.sleep(for: .milliseconds(10)) }
-
-                let later = await bridge.connect(chargePointId: "TASK\(index)", version: call.version, connection: MemoryConnection())
-                let result = await handler.handle(action: call.action, payload: call.payload, session: later)
-                let viaTask: RPCMessage =
-                    switch result {
-                    case .success(let payload): .callResult(id: "1", payload: payload)
-                    case .failure(let error): .callError(id: "1", error: error, version: call.version)
-                    }
-                #expect(comparable(connection.sent.first) == comparable(viaTask), "\(call.action)")
-                #expect(tagsOf(store, "NOW\(index)") == tagsOf(store, "TASK\(index)"), "\(call.action)")
+                await expectSameAsTheTask(
+                    bridge, store, call.action, call.payload, call.version, sent: connection.sent.first, as: "NOW\(index)",
+                    taskId: "TASK\(index)")
             }
         }
     }
@@ -170,23 +180,14 @@ import Testing
         let call = Self.decisions[index]
         try await withBridge { bridge, store in
             bridge.decisionListeners.add(InstantDecider(tags: bridge.tags, status: call.status, data: call.data))
-            let handler: any IncomingCallHandler = call.version == .v201 ? bridge.centralSystem201 : bridge.centralSystem16
             // The decider answers inside its notification, so without a task the answer is sent before `receive`
             // returns: the decision's callback ran on the receiving thread, nested in `answerWithoutTask`.
             let connection = MemoryConnection()
             let session = await bridge.connect(chargePointId: "NOW", version: call.version, connection: connection)
             session.receive(frame("1", call.action, call.payload))
             #expect(connection.sent.count == 1, "\(call.action) was not answered without a task")
-
-            let later = await bridge.connect(chargePointId: "TASK", version: call.version, connection: MemoryConnection())
-            let result = await handler.handle(action: call.action, payload: call.payload, session: later)
-            let viaTask: RPCMessage =
-                switch result {
-                case .success(let payload): .callResult(id: "1", payload: payload)
-                case .failure(let error): .callError(id: "1", error: error, version: call.version)
-                }
-            #expect(comparable(connection.sent.first) == comparable(viaTask), "\(call.action)")
-            #expect(tagsOf(store, "NOW") == tagsOf(store, "TASK"), "\(call.action)")
+            await expectSameAsTheTask(
+                bridge, store, call.action, call.payload, call.version, sent: connection.sent.first, as: "NOW", taskId: "TASK")
         }
     }
 
