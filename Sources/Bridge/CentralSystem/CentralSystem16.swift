@@ -39,15 +39,17 @@ public final class CentralSystem16: IncomingCallHandler {
     /// The plan of the actions decided through the handshake alone when no upstream is asked.
     static func decision(for action: String) -> DecisionPlan.Make? {
         switch action {
-        case "Authorize":
-            { payload in
-                DecisionPlan(
-                    kind: .authorize, payload: payload, fields: [("IdTag", .string(payload["idTag"]?.stringValue ?? ""))],
-                    answer: { ["idTagInfo": $0.idTagInfo] })
-            }
+        case "Authorize": authorize
         case "DataTransfer": DecisionPlan.dataTransfer
         default: nil
         }
+    }
+
+    /// An Authorize's decision: the idTag is the request; the idTagInfo the answer.
+    static let authorize: DecisionPlan.Make = { payload in
+        DecisionPlan(
+            kind: .authorize, payload: payload, fields: [("IdTag", .string(payload["idTag"]?.stringValue ?? ""))],
+            answer: { ["idTagInfo": $0.idTagInfo] })
     }
 
     /// The notifications `answer` acknowledges with an empty answer (and a copy upstream, if any).
@@ -65,7 +67,7 @@ public final class CentralSystem16: IncomingCallHandler {
         switch action {
         case "Authorize":
             if let answer = await upstream.decide(action, payload, valid: AuthorizeResponse.self) { return answer }
-            return await core.decide(try Self.decision(for: action)!(payload), route: route, chargePoint: cp)
+            return await core.decide(try Self.authorize(payload), route: route, chargePoint: cp)
         case "StartTransaction":
             return try await startTransaction(payload, route: route, chargePoint: cp, upstream: upstream, extra: &extra)
         case "StopTransaction":

@@ -37,17 +37,20 @@ public final class CentralSystem201: IncomingCallHandler {
     /// The plan of the actions decided through the handshake alone when no upstream is asked.
     static func decision(for action: String) -> DecisionPlan.Make? {
         switch action {
-        case "Authorize":
-            { payload in
-                let request = try AuthorizeRequest(json: payload)
-                return DecisionPlan(
-                    kind: .authorize201, payload: payload.withNeutralKeys(["idTag": .string(request.idToken.idToken)]),
-                    fields: [("IdTag", .string(request.idToken.idToken)), ("IdTokenType", .string(request.idToken.type.rawValue))],
-                    answer: { ["idTokenInfo": $0.idTokenInfo] })
-            }
+        case "Authorize": authorize
         case "DataTransfer": DecisionPlan.dataTransfer
         default: nil
         }
+    }
+
+    /// An Authorize's decision: the idToken and its type are the request (scripts also see it as `idTag`); the
+    /// idTokenInfo the answer.
+    static let authorize: DecisionPlan.Make = { payload in
+        let request = try AuthorizeRequest(json: payload)
+        return DecisionPlan(
+            kind: .authorize201, payload: payload.withNeutralKeys(["idTag": .string(request.idToken.idToken)]),
+            fields: [("IdTag", .string(request.idToken.idToken)), ("IdTokenType", .string(request.idToken.type.rawValue))],
+            answer: { ["idTokenInfo": $0.idTokenInfo] })
     }
 
     /// The notifications `answer` acknowledges with an empty answer (and a copy upstream, if any): all but the
@@ -66,7 +69,7 @@ public final class CentralSystem201: IncomingCallHandler {
         switch action {
         case "Authorize":
             if let answer = await upstream.decide(action, payload, valid: AuthorizeResponse.self) { return answer }
-            return await core.decide(try Self.decision(for: action)!(payload), route: route, chargePoint: cp)
+            return await core.decide(try Self.authorize(payload), route: route, chargePoint: cp)
         case "TransactionEvent":
             // Routed as the 1.6 decision it stands for: Ended as StopTransaction, the others as StartTransaction.
             let ended = payload["eventType"]?.stringValue == TransactionEventEnum.ended.rawValue
