@@ -33,16 +33,7 @@ public final class CentralSystem16: IncomingCallHandler {
     ) -> TasklessAnswer? {
         core.answerWithoutTask(
             action: action, payload: payload, session: session, descriptor: OCPP16Actions.descriptor(for: action),
-            acknowledges: Self.acknowledges, decision: Self.decision(for: action), later: later)
-    }
-
-    /// The plan of the actions decided through the handshake alone when no upstream is asked.
-    static func decision(for action: String) -> DecisionPlan.Make? {
-        switch action {
-        case "Authorize": authorize
-        case "DataTransfer": DecisionPlan.dataTransfer
-        default: nil
-        }
+            acknowledges: Self.acknowledges, decision: DecisionPlan.make(for: action, authorize: Self.authorize), later: later)
     }
 
     /// An Authorize's decision: the idTag is the request; the idTagInfo the answer.

@@ -242,6 +242,16 @@ struct DecisionPlan: Sendable {
     var fields: [(String, TagValue)]
     var answer: @Sendable (DecisionHandshake.Decision) -> JSONValue
 
+    /// The plan of an action the bridge decides through the handshake alone when no upstream is asked, given
+    /// the version's plan for Authorize; nil for the other actions.
+    static func make(for action: String, authorize: @escaping Make) -> Make? {
+        switch action {
+        case "Authorize": authorize
+        case "DataTransfer": dataTransfer
+        default: nil
+        }
+    }
+
     /// A DataTransfer's decision; the same in both versions but for the type of `data` (1.6: a string; 2.0.1:
     /// any JSON, passed to the tags as its text).
     static func dataTransfer(_ payload: JSONValue) -> DecisionPlan {
