@@ -101,11 +101,24 @@ final class OpenConnections: Sendable {
     private let count = Atomic<Int>(0)
     private let entries = Mutex<[ObjectIdentifier: Entry]>([:])
 
-    /// Open connections, counted from the upgrade until the connection closes.
+    /// Open connections, counted from the decision to upgrade until the channel closes.
     var value: Int { count.load(ordering: .relaxed) }
 
-    func opened() { count.add(1, ordering: .relaxed) }
-    func closed() { count.subtract(1, ordering: .relaxed) }
+    /// Counts one more connection if fewer than `limit` are open; false (nothing counted) otherwise. The check and
+    /// the count are one atomic step, taken when the upgrade is decided: a count taken later, once the upgrade
+    /// completed, let a peer that connects again as soon as it saw its 101 past the limit.
+    func reserve(below limit: Int) -> Bool {
+        var current = count.load(ordering: .relaxed)
+        while current < limit {
+            let (exchanged, original) = count.compareExchange(expected: current, desired: current + 1, ordering: .relaxed)
+            if exchanged { return true }
+            current = original
+        }
+        return false
+    }
+
+    /// Uncounts a connection `reserve` counted.
+    func release() { count.subtract(1, ordering: .relaxed) }
 
     /// Starts watching a session's silence.
     func watch(_ session: ChargePointSession) -> Entry {

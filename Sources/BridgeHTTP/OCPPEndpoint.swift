@@ -66,6 +66,17 @@ public struct OCPPEndpoint: Sendable {
             closeTimeout: .seconds(10))
         let maxConnections = configuration.maxConnections
         let handshakeTimeout = configuration.handshakeTimeout
+        @Sendable func refuseOverLimit(_ id: String) -> WebSocketUpgradeDecision {
+            logger.warning("refused an upgrade: \(maxConnections) connections are open", metadata: ["ocpp.chargePointId": .string(id)])
+            return .refuse(.serviceUnavailable, headers: [])
+        }
+        /// Counts the connection from the decision to upgrade until its channel closes, whatever happens between
+        /// (the upgrade may still fail); false when `maxConnections` are open.
+        @Sendable func countConnection(_ channel: any Channel) -> Bool {
+            guard connections.reserve(below: maxConnections) else { return false }
+            channel.closeFuture.whenComplete { _ in connections.release() }
+            return true
+        }
         let shouldUpgrade: @Sendable (HTTPRequestHead, any Channel) -> WebSocketUpgradeDecision = { head, channel in
             guard let id = chargePointId(fromPath: head.uri) else {
                 logger.warning("refused an upgrade without a charge point id", metadata: ["http.path": .string(head.uri)])
@@ -73,8 +84,7 @@ public struct OCPPEndpoint: Sendable {
             }
             HandshakeTimeoutHandler.handshakeCompleted(on: channel)
             guard connections.value < maxConnections else {
-                logger.warning("refused an upgrade: \(maxConnections) connections are open", metadata: ["ocpp.chargePointId": .string(id)])
-                return .refuse(.serviceUnavailable, headers: [])
+                return refuseOverLimit(id)
             }
             // Under mutual TLS the verified client certificate names the charge point.
             let identity = (try? channel.pipeline.syncOperations.handler(type: NIOSSLServerHandler.self))?.peerCertificate?.subjectCommonName
@@ -96,10 +106,12 @@ public struct OCPPEndpoint: Sendable {
                 treatOcpp20As201: bridge.configuration.treatOcpp20As201, fallback: bridge.configuration.fallbackProtocol)
             {
             case .offered(let version, let token):
+                guard countConnection(channel) else { return refuseOverLimit(id) }
                 return .upgrade(headers: ["Sec-WebSocket-Protocol": token]) { connection in
                     ChargePointReceiver.open(id: id, version: version, connection: connection, context: context)
                 }
             case .fallback(let version):
+                guard countConnection(channel) else { return refuseOverLimit(id) }
                 logger.notice(
                     "charge point offered no subprotocol, using the fallback",
                     metadata: ["ocpp.chargePointId": .string(id), "ocpp.protocol": .string(version.rawValue)])
@@ -166,10 +178,9 @@ final class ChargePointReceiver: WebSocketReceiver {
         self.context = context
     }
 
-    /// Counts the connection and opens its session; returns the receiver of its messages.
+    /// Opens the connection's session (the endpoint counted the connection); returns the receiver of its messages.
     static func open(id: String, version: OCPPVersion, connection: WebSocketServerConnection, context: Context) -> ChargePointReceiver {
         let receiver = ChargePointReceiver(id: id, connection: connection, context: context)
-        context.connections.opened()
         let eventLoop = connection.channel.eventLoop
         let bound = NIOLoopBound(receiver, eventLoop: eventLoop)
         Task {
@@ -218,12 +229,11 @@ final class ChargePointReceiver: WebSocketReceiver {
         phase = .ended
         switch before {
         case .open(let session, let watched):
-            context.connections.closed()
             if let watched { context.connections.forget(watched) }
             Task { [bridge = context.bridge] in await bridge.disconnected(session) }
         case .connecting:
             // `opened` ends the session once it exists.
-            context.connections.closed()
+            break
         case .ended:
             break
         }

@@ -99,6 +99,20 @@ async def test_connections_over_max_connections_are_refused_with_503(limited, cp
     assert "connections are open" in limited.log_text()
 
 
+async def test_connections_opened_all_at_once_never_go_over_max_connections(limited, cp_id):
+    # The limit is checked and counted in one step when the upgrade is decided: twelve charge points connecting
+    # at the same moment get at most three connections, whichever event loop decides each.
+    await asyncio.sleep(0.3)  # the connections of the tests before have closed
+    async with contextlib.AsyncExitStack() as stack:
+        attempts = [stack.enter_async_context(raw(limited, f"{cp_id}-{n}")) for n in range(12)]
+        results = await asyncio.gather(*attempts, return_exceptions=True)
+        opened = [r for r in results if not isinstance(r, BaseException)]
+        refused = [r for r in results if isinstance(r, websockets.exceptions.InvalidStatus)]
+        assert len(opened) <= 3, f"{len(opened)} connections opened over a limit of 3"
+        assert len(opened) + len(refused) == 12, results
+        assert all(r.response.status_code == 503 for r in refused)
+
+
 async def test_a_connection_that_never_asks_for_the_upgrade_is_closed(limited):
     def silent_and_slow():
         results = []
