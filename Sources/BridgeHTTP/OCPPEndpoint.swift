@@ -101,23 +101,19 @@ public struct OCPPEndpoint: Sendable {
                 logger.error("refused an upgrade: \(why)", metadata: ["ocpp.chargePointId": .string(id)])
                 return .refuse(.serviceUnavailable, headers: [])
             }
+            let version: OCPPVersion
+            let headers: HTTPHeaders
             switch SubprotocolChoice.negotiate(
                 offered: head.headers["Sec-WebSocket-Protocol"], preference: bridge.configuration.protocols,
                 treatOcpp20As201: bridge.configuration.treatOcpp20As201, fallback: bridge.configuration.fallbackProtocol)
             {
-            case .offered(let version, let token):
-                guard countConnection(channel) else { return refuseOverLimit(id) }
-                return .upgrade(headers: ["Sec-WebSocket-Protocol": token]) { connection in
-                    ChargePointReceiver.open(id: id, version: version, connection: connection, context: context)
-                }
-            case .fallback(let version):
-                guard countConnection(channel) else { return refuseOverLimit(id) }
+            case .offered(let offered, let token):
+                (version, headers) = (offered, ["Sec-WebSocket-Protocol": token])
+            case .fallback(let fallback):
                 logger.notice(
                     "charge point offered no subprotocol, using the fallback",
-                    metadata: ["ocpp.chargePointId": .string(id), "ocpp.protocol": .string(version.rawValue)])
-                return .upgrade(headers: [:]) { connection in
-                    ChargePointReceiver.open(id: id, version: version, connection: connection, context: context)
-                }
+                    metadata: ["ocpp.chargePointId": .string(id), "ocpp.protocol": .string(fallback.rawValue)])
+                (version, headers) = (fallback, [:])
             case .unsupported(let tokens):
                 logger.warning(
                     "charge point offered no supported subprotocol; closing",
@@ -126,6 +122,10 @@ public struct OCPPEndpoint: Sendable {
                     connection.close(code: .protocolError, reason: "unsupported subprotocol")
                     return IgnoringReceiver()
                 }
+            }
+            guard countConnection(channel) else { return refuseOverLimit(id) }
+            return .upgrade(headers: headers) { connection in
+                ChargePointReceiver.open(id: id, version: version, connection: connection, context: context)
             }
         }
         return Application(
@@ -231,10 +231,8 @@ final class ChargePointReceiver: WebSocketReceiver {
         case .open(let session, let watched):
             if let watched { context.connections.forget(watched) }
             Task { [bridge = context.bridge] in await bridge.disconnected(session) }
-        case .connecting:
-            // `opened` ends the session once it exists.
-            break
-        case .ended:
+        case .connecting, .ended:
+            // A session still connecting is ended by `opened` once it exists.
             break
         }
     }
